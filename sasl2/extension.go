@@ -1,0 +1,64 @@
+package sasl2
+
+import "context"
+
+// Extension is the server side of an inline feature (XEP-0388 §2.1.1). One
+// Extension serves every connection and must be safe for concurrent use.
+type Extension interface {
+	// Namespace is the namespace of the children of <authenticate> that
+	// the extension receives.
+	Namespace() string
+	// Advertise returns the child of <inline> to send on c, or false to
+	// offer nothing on this connection.
+	Advertise(c *Conn) (Element, bool)
+	// Request is called when an <authenticate> arrives, before the
+	// mechanism runs, with the request's children in Namespace (possibly
+	// none). It may veto the attempt by returning an error (a *Failure for
+	// a defined condition). It returns the state that carries the request
+	// to success, or nil when the extension has nothing to do.
+	Request(ctx context.Context, c *Conn, a *Authenticate, children []Element) (Request, error)
+}
+
+// Request is one extension's share of one authentication attempt. It is
+// dropped unused when the authentication fails (XEP-0388 §2.5: inline
+// requests of a failed authentication are not processed).
+type Request interface {
+	// Success runs once every required task has passed, in the order the
+	// extensions were configured, before <success> is sent. It may set
+	// r.JID (Bind 2 binds a full JID) and append to r.Success. An error
+	// fails the authentication closed; an extension that wants to report
+	// its own failure inside a successful authentication appends it to
+	// r.Success instead.
+	Success(ctx context.Context, r *Result) error
+}
+
+// Result is what a successful authentication established. Extensions and
+// tasks read it; extensions may change JID and Success.
+type Result struct {
+	// User is the authenticated localpart.
+	User string
+	// JID is the authorization identifier for <success>: the bare JID, or
+	// the full JID once a resource is bound.
+	JID string
+	// Mechanism is the mechanism that authenticated the user.
+	Mechanism string
+	// UserAgent is the client's <user-agent>, or nil.
+	UserAgent *UserAgent
+	// ClientID is the validated, lower-case user-agent id, or "".
+	ClientID string
+	// Tasks lists the tasks that passed, in order.
+	Tasks []string
+	// Success holds the extra children of <success>: task results and
+	// inline results.
+	Success []Element
+}
+
+// ClientExtension is the client side of an inline feature.
+type ClientExtension interface {
+	// Request returns the child to add to <authenticate>, given the
+	// inline features the server advertised, or false to add nothing.
+	Request(c *Conn, inline []Element) (Element, bool)
+	// Success reads the extension's results from <success>. An error
+	// fails the authentication on the client.
+	Success(s *Success) error
+}
