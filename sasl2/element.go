@@ -3,7 +3,6 @@ package sasl2
 import (
 	"encoding/xml"
 	"errors"
-	"fmt"
 	"strings"
 )
 
@@ -20,8 +19,6 @@ const (
 	// MaxText is the length in bytes of the character data of one element,
 	// base64 payloads included.
 	MaxText = 16 << 10
-	// MaxName is the length of a mechanism or task name (RFC 4422 §3.1).
-	MaxName = 20
 )
 
 // ErrTooLarge reports input beyond one of the Limits.
@@ -154,19 +151,4 @@ func attrs(in []xml.Attr) []xml.Attr {
 		out = append(out, a)
 	}
 	return out
-}
-
-// name checks a mechanism or task name: 1 to 20 characters from the RFC 4422
-// set (upper-case letters, digits, hyphen and underscore).
-func name(s string) error {
-	if len(s) == 0 || len(s) > MaxName {
-		return fmt.Errorf("sasl2: bad name length %d", len(s))
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
-			return fmt.Errorf("sasl2: bad character in name %q", s)
-		}
-	}
-	return nil
 }
