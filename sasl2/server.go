@@ -105,7 +105,7 @@ func (s *Server) Features() (*Authentication, *ChannelBindingFeature) {
 	if len(a.Mechanisms) == 0 {
 		return nil, nil
 	}
-	s.conn.Advertised = a.Mechanisms
+	s.conn.Advertised, s.conn.AdvertisedBindings = a.Mechanisms, nil
 	for _, e := range s.cfg.Extensions {
 		if el, ok := e.Advertise(s.conn); ok {
 			a.Inline = append(a.Inline, el)

@@ -243,3 +243,7 @@ func TestMalformedElements(t *testing.T) {
 		}
 	}
 }
+
+func unmarshalString(s string, e *Element) error {
+	return xml.Unmarshal([]byte(s), e)
+}
