@@ -13,8 +13,6 @@ set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 peers="$(cd "$here/../peers" && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/prosody-check.XXXXXX")"
-passed=0
-failed=0
 
 cleanup() {
 	"$here/stop.sh" "$work/prosody" >/dev/null 2>&1 || true
@@ -22,32 +20,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-ms() { date +%s%3N; }
-
-# check NAME EXPECTED_REGEX... -- COMMAND...: run COMMAND, require every
-# regex to match a line of its stdout.
-check() {
-	local name="$1"; shift
-	local patterns=()
-	while [ "$1" != "--" ]; do patterns+=("$1"); shift; done
-	shift
-	local t0 out rc ok=1 p
-	t0=$(ms)
-	out="$("$@" 2>"$work/stderr")"; rc=$?
-	[ $rc -eq 0 ] || ok=0
-	for p in "${patterns[@]}"; do
-		grep -Eq -- "$p" <<<"$out" || ok=0
-	done
-	if [ $ok = 1 ]; then
-		passed=$((passed + 1))
-		printf 'ok   %-58s %5d ms\n' "$name" "$(( $(ms) - t0 ))"
-	else
-		failed=$((failed + 1))
-		printf 'FAIL %s (exit %d)\n' "$name" "$rc"
-		sed 's/^/     | /' <<<"$out"
-		sed 's/^/     ! /' "$work/stderr" | tail -n 20
-	fi
-}
+# shellcheck source=../lib.sh
+. "$here/../lib.sh"
 
 t0=$(ms)
 if ! env PROSODY_DIRECT_TLS=1 PROSODY_FAST_TOKEN_MIN_TTL=0 "$here/start.sh" "$work/prosody" >"$work/env"; then
@@ -145,5 +119,4 @@ if grep -q 'Traceback\|	error	' "$PROSODY_LOG" 2>/dev/null; then
 	echo "note: errors in the Prosody log:"; grep 'Traceback\|	error	' "$PROSODY_LOG" | head -n 10
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+summary
