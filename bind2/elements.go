@@ -118,7 +118,7 @@ func ParseBind(e sasl2.Element) (*Bind, error) {
 	if err := is(e, NS, "bind"); err != nil {
 		return nil, err
 	}
-	b := &Bind{}
+	b := &Bind{Payload: make([]sasl2.Element, 0, len(e.Children))}
 	tagged := false
 	for _, c := range e.Children {
 		switch {

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"hash"
 	"io"
 	"strings"
 	"unicode/utf8"
@@ -51,22 +52,26 @@ func cleanTag(s string) (string, bool) {
 }
 
 // resource returns the resourcepart for a bind: tag "/" suffix, or the
-// suffix alone without a tag. The suffix is an HMAC-SHA-256, keyed by
+// suffix alone without a tag. The suffix is an HMAC-SHA-256, keyed by the
 // secret, of the bare JID, the canonical client id and the tag, so that it
 // is stable for those three and reveals none of them, nor links the tags
 // of one device. Without a secret or a client id it is random.
-func resource(secret []byte, rand io.Reader, bare, clientID, tag string) (string, error) {
-	var sum [sha256.Size]byte
-	if len(secret) > 0 && clientID != "" {
-		m := hmac.New(sha256.New, secret)
-		for _, field := range []string{resourceLabel, bare, clientID, tag} {
-			var n [4]byte
-			binary.BigEndian.PutUint32(n[:], uint32(len(field)))
-			m.Write(n[:])
-			io.WriteString(m, field)
+func (x *server) resource(bare, clientID, tag string) (string, error) {
+	var suffix [suffixBytes]byte
+	if len(x.cfg.Secret) > 0 && clientID != "" {
+		m := x.macs.Get().(*mac)
+		b := m.buf[:0]
+		for _, field := range [...]string{resourceLabel, bare, clientID, tag} {
+			b = binary.BigEndian.AppendUint32(b, uint32(len(field)))
+			b = append(b, field...)
 		}
-		m.Sum(sum[:0])
-	} else if _, err := io.ReadFull(rand, sum[:suffixBytes]); err != nil {
+		m.h.Reset()
+		m.h.Write(b)
+		copy(suffix[:], m.h.Sum(m.sum[:0]))
+		clear(b)
+		m.buf = b
+		x.macs.Put(m)
+	} else if _, err := io.ReadFull(x.rand(), suffix[:]); err != nil {
 		return "", err
 	}
 
@@ -77,9 +82,22 @@ func resource(secret []byte, rand io.Reader, bare, clientID, tag string) (string
 		b.WriteByte('/')
 	}
 	var enc [SuffixLen]byte
-	base64.RawURLEncoding.Encode(enc[:], sum[:suffixBytes])
+	base64.RawURLEncoding.Encode(enc[:], suffix[:])
 	b.Write(enc[:])
 	return b.String(), nil
+}
+
+// mac is a keyed HMAC-SHA-256 with room for its input and output, reused
+// across binds through server.macs. Its input is bounded: a bare JID, a
+// client id and a tag of at most MaxTag octets.
+type mac struct {
+	h   hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+func newMAC(secret []byte) func() any {
+	return func() any { return &mac{h: hmac.New(sha256.New, secret)} }
 }
 
 // bareJID returns jid without its resource.

@@ -79,9 +79,12 @@ func FuzzResource(f *testing.F) {
 		f.Add(s, "0b3c8a9e-5d5f-4e7a-9a51-7d3c2b1e4f60")
 	}
 	f.Fuzz(func(t *testing.T, tag, id string) {
+		x := New(Config{
+			Secret: []byte("k"),
+			Rand:   strings.NewReader(strings.Repeat("r", 9)),
+		}).(*server)
 		clean, _ := cleanTag(tag)
-		res, err := resource([]byte("k"), strings.NewReader(strings.Repeat("r", 9)),
-			"alice@example.org", id, clean)
+		res, err := x.resource("alice@example.org", id, clean)
 		if err != nil {
 			t.Fatal(err)
 		}

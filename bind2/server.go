@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"sync"
 
 	"github.com/xmppauth/xmppauth/sasl2"
 )
@@ -130,12 +131,15 @@ func (r *Request) SM() *SMEnable {
 // and FAST after it. It is safe for concurrent use.
 func New(cfg Config) sasl2.Extension {
 	f := Feature{Inline: cfg.Features}
-	return &server{cfg: cfg, feature: f.Element()}
+	x := &server{cfg: cfg, feature: f.Element()}
+	x.macs.New = newMAC(cfg.Secret)
+	return x
 }
 
 type server struct {
 	cfg     Config
 	feature sasl2.Element
+	macs    sync.Pool // of *mac
 }
 
 func (x *server) Namespace() string { return NS }
@@ -167,7 +171,7 @@ type request struct {
 func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 	// XEP-0386 §3.2: a resumed stream has its resource; the bind request
 	// is ignored entirely.
-	if has(r.Success, NSSM, "resumed") {
+	if IsResumed(r) {
 		return nil
 	}
 	failed := func(err StanzaError) error {
@@ -177,7 +181,7 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 
 	req := q.x.request(q.bind)
 	bare := bareJID(r.JID)
-	res, err := resource(q.x.cfg.Secret, q.x.rand(), bare, r.ClientID, req.Tag)
+	res, err := q.x.resource(bare, r.ClientID, req.Tag)
 	if err != nil {
 		return failed(StanzaError{Condition: InternalServerError})
 	}
@@ -198,7 +202,9 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 	// XEP-0198 §6.1: <bound> must answer an SM <enable/> one way or the
 	// other. Clip, so that appending never writes into the hook's slice.
 	out := bound.Element()
-	if req.SM() != nil && !has(out.Children, NSSM, "enabled") &&
+	sm := req.Feature(NSSM)
+	if sm != nil && sm.Name.Local == "enable" &&
+		!has(out.Children, NSSM, "enabled") &&
 		!has(out.Children, NSSM, "failed") {
 		f := SMFailed{Err: StanzaError{Condition: InternalServerError}}
 		out.Children = append(slices.Clip(out.Children), f.Element())
@@ -211,7 +217,7 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 // request validates the tag and keeps the first request for each
 // advertised feature.
 func (x *server) request(b *Bind) *Request {
-	req := &Request{}
+	req := &Request{Features: make([]sasl2.Element, 0, len(b.Payload))}
 	req.Tag, _ = cleanTag(b.Tag)
 	for _, e := range b.Payload {
 		if !slices.Contains(x.cfg.Features, e.Name.Space) ||
@@ -228,4 +234,21 @@ func (x *server) rand() io.Reader {
 		return x.cfg.Rand
 	}
 	return rand.Reader
+}
+
+// IsBound reports whether Bind 2 bound a resource in the authentication
+// that r describes. The session is then established: the stream features
+// that follow <success> must offer neither RFC 6120 resource binding nor
+// <session/>, nor stream management if it was enabled inline. (Prosody
+// offers them anyway, and xmpp.js then tries to bind a second time.)
+func IsBound(r *sasl2.Result) bool {
+	return has(r.Success, NS, "bound")
+}
+
+// IsResumed reports whether a stream was resumed inline in the
+// authentication that r describes. XEP-0198 §6.2: the stream is
+// re-established right after <success>, and the host sends no stream
+// features, although XEP-0388 would have them.
+func IsResumed(r *sasl2.Result) bool {
+	return has(r.Success, NSSM, "resumed")
 }

@@ -119,6 +119,8 @@ func TestBC19(t *testing.T) {
 		want     string
 		binds    int
 		resumes  int
+		bound    bool
+		resumed  bool
 	}{{
 		name:     "A: a live stream is resumed and the bind request ignored",
 		children: bc19 + resume(live),
@@ -126,14 +128,14 @@ func TestBC19(t *testing.T) {
 		  <resumed xmlns='urn:xmpp:sm:3' previd='sm-PLACEHOLDER' h='4'/>
 		  <authorization-identifier>` + oldJID + `</authorization-identifier>
 		</success>`,
-		resumes: 1,
+		resumes: 1, resumed: true,
 	}, {
 		name:     "B: an unknown stream fails to resume and a new one is bound",
 		children: bc19 + resume("sm-EXPIRED"),
 		want: bound(exampleClientJID, `<failed xmlns='urn:xmpp:sm:3'>
 		  <item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/>
 		</failed>`),
-		binds: 1, resumes: 1,
+		binds: 1, resumes: 1, bound: true,
 	}, {
 		name:     "C: a failed authentication neither resumes nor binds",
 		children: bc19 + resume(live),
@@ -145,7 +147,7 @@ func TestBC19(t *testing.T) {
 		name:     "D: without resume a stream is bound with stream management",
 		children: bc19,
 		want:     bound(exampleClientJID, ""),
-		binds:    1,
+		binds:    1, bound: true,
 	}, {
 		name: "E: a bind in the old namespace is not Bind 2",
 		children: "<user-agent id='" + clientID + "'/>" +
@@ -167,6 +169,11 @@ func TestBC19(t *testing.T) {
 			if len(h.binds) != tt.binds || len(h.resumes) != tt.resumes {
 				t.Errorf("Bind called %d times, Resume %d times; want %d, %d",
 					len(h.binds), len(h.resumes), tt.binds, tt.resumes)
+			}
+			r := s.Result()
+			if bind2.IsBound(r) != tt.bound || bind2.IsResumed(r) != tt.resumed {
+				t.Errorf("IsBound %v, IsResumed %v; want %v, %v",
+					bind2.IsBound(r), bind2.IsResumed(r), tt.bound, tt.resumed)
 			}
 		})
 	}
@@ -666,4 +673,34 @@ func FuzzAuthenticate(f *testing.F) {
 			xmltest.Marshal(ok)
 		}
 	})
+}
+
+// BenchmarkSuccess measures a one-round-trip login from a decoded
+// <authenticate> to <success>, without and with Bind 2 and stream
+// management, to show what binding adds.
+func BenchmarkSuccess(b *testing.B) {
+	for _, bb := range []struct {
+		name     string
+		children string
+	}{
+		{"without bind", "<user-agent id='" + clientID + "'/>"},
+		{"with bind", bc19},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			el := decode(b, authenticate(bb.children))
+			h := &recorder{}
+			cfg := h.config()
+			cfg.Mechanisms = []sasl2.Mechanism{plain{}}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				h.binds, h.results = h.binds[:0], h.results[:0]
+				s := sasl2.NewServer(cfg, conn())
+				s.Features()
+				if _, err := s.Receive(ctx, el); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

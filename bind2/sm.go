@@ -61,6 +61,7 @@ type SMEnabled struct {
 // Element returns e as <enabled xmlns='urn:xmpp:sm:3'/>.
 func (e *SMEnabled) Element() sasl2.Element {
 	out := element(NSSM, "enabled")
+	out.Attr = make([]xml.Attr, 0, 4)
 	if e.ID != "" {
 		out.Attr = append(out.Attr, attr("id", e.ID))
 	}
@@ -288,7 +289,7 @@ func (q *smRequest) Success(ctx context.Context, r *sasl2.Result) error {
 	// XEP-0386 §3.2: resumption comes first. Bind 2 ran before us, so the
 	// host configured the extensions in the wrong order; resuming now
 	// would leave two sessions.
-	if has(r.Success, NS, "bound") {
+	if IsBound(r) {
 		return failWith(UnexpectedRequest)
 	}
 	if q.bad {
@@ -387,6 +388,9 @@ func (c *ClientSM) Failed() *SMFailed { return c.failed }
 
 // count parses an xs:unsignedInt.
 func count(s string) (uint32, bool) {
+	if s == "" {
+		return 0, false // and no *NumError to allocate
+	}
 	n, err := strconv.ParseUint(strings.TrimSpace(s), 10, 32)
 	return uint32(n), err == nil
 }
