@@ -12,6 +12,10 @@
 // it before the Bind 2 extension in sasl2.Config.Extensions, since a
 // resumed stream must skip binding (XEP-0386 §3.2, XEP-0198 §6).
 //
+// After <success>, IsResumed and IsBound tell the host which stream
+// features to send: none after a resumption, and no RFC 6120 binding once
+// Bind 2 has bound.
+//
 // On the client, Client requests binding when the server offers it and
 // reports what the server bound; ClientSM asks to resume a stream.
 //

@@ -47,6 +47,7 @@ type Config struct {
 	// the client asked for stream management and Bound answers it neither
 	// way, the server adds an SMFailed with InternalServerError.
 	//
+	// Bind is called for many streams at once, and must not change r.
 	// Nil means Bind 2 is not offered.
 	Bind func(ctx context.Context, r *sasl2.Result, req *Request) (*Bound, error)
 
@@ -58,7 +59,8 @@ type Config struct {
 	// a random resource, as does a client that sent no valid user-agent id.
 	Secret []byte
 
-	// Rand is the source of random resources. Nil means crypto/rand.
+	// Rand is the source of random resources, read for many streams at
+	// once. Nil means crypto/rand.
 	Rand io.Reader
 }
 

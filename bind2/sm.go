@@ -226,7 +226,8 @@ type SMConfig struct {
 	// instead.
 	//
 	// Resume runs after every task has passed and never for a failed
-	// authentication. Nil means inline resumption is not offered.
+	// authentication. It is called for many streams at once, and must not
+	// change r. Nil means inline resumption is not offered.
 	Resume func(ctx context.Context, r *sasl2.Result, req *Resume) (*Resumed, error)
 }
 
