@@ -17,7 +17,7 @@ const (
 	// MaxAttrs is the number of attributes on one element.
 	MaxAttrs = 16
 	// MaxText is the length in bytes of the character data of one element,
-	// base64 payloads included.
+	// base64 payloads included, and of one attribute value.
 	MaxText = 16 << 10
 )
 
@@ -106,6 +106,11 @@ type budget struct {
 func (b *budget) element(d *xml.Decoder, start xml.StartElement, e *Element, depth int) error {
 	if depth > MaxDepth || len(start.Attr) > MaxAttrs {
 		return ErrTooLarge
+	}
+	for _, a := range start.Attr {
+		if len(a.Value) > MaxText {
+			return ErrTooLarge
+		}
 	}
 	e.Name = start.Name
 	e.Attr = attrs(start.Attr)

@@ -126,7 +126,9 @@ func (s *Server) Features() (*Authentication, *ChannelBindingFeature) {
 // Receive takes one element the client sent, as returned by Decode, and
 // returns the element to send back: *Challenge, *Continue, *TaskData,
 // *Success or *Failure. After *Success the host sends fresh stream features
-// without a stream restart, and Result describes the session.
+// without a stream restart, unless an inline extension resumed an earlier
+// session (XEP-0198: the stream then carries on at once; bind2.IsResumed
+// tells), and Result describes the session.
 //
 // After *Failure the stream stays as it was and a new <authenticate> is
 // accepted. Input that no state allows returns a *StreamError: the host

@@ -204,6 +204,7 @@ func TestLimits(t *testing.T) {
 		{"more than MaxElements children", "<authenticate xmlns='urn:xmpp:sasl:2'>" + many + "</authenticate>"},
 		{"text longer than MaxText", "<response xmlns='urn:xmpp:sasl:2'>" + long + "</response>"},
 		{"more than MaxAttrs attributes", "<response xmlns='urn:xmpp:sasl:2'" + attrs + "/>"},
+		{"an attribute value longer than MaxText", "<authenticate xmlns='urn:xmpp:sasl:2'><resume xmlns='urn:xmpp:sm:3' previd='" + long + "'/></authenticate>"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+" is refused", func(t *testing.T) {
