@@ -1,0 +1,215 @@
+package xmlstream
+
+import (
+	"encoding/xml"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/xmppauth/xmppauth/internal/xmltest"
+	"github.com/xmppauth/xmppauth/sasl2"
+)
+
+const clientHeader = `<?xml version='1.0'?><stream:stream to='localhost' ` +
+	`xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`
+
+// peer returns a Conn reading what the returned function writes, as the
+// other end of a connection would.
+func peer(t *testing.T) (*Conn, func(string)) {
+	t.Helper()
+	a, b := net.Pipe()
+	t.Cleanup(func() { a.Close(); b.Close() })
+	write := func(s string) {
+		go func() {
+			b.Write([]byte(s))
+		}()
+	}
+	return NewConn(a), write
+}
+
+func TestReadHeaderAcceptsClientHeader(t *testing.T) {
+	c, write := peer(t)
+	write(`<?xml version='1.0'?><stream:stream from='alice@localhost' to='localhost' xml:lang='en' ` +
+		`xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`)
+	h, err := c.ReadHeader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Header{To: "localhost", From: "alice@localhost", Version: "1.0", Lang: "en"}
+	if h != want {
+		t.Errorf("header = %+v, want %+v", h, want)
+	}
+}
+
+func TestReadHeaderRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name, in, condition string
+	}{
+		{"a server namespace", `<stream:stream xmlns='jabber:server' xmlns:stream='http://etherx.jabber.org/streams'>`, "invalid-namespace"},
+		{"a wrong stream namespace", `<stream:stream xmlns='jabber:client' xmlns:stream='urn:example'>`, "invalid-namespace"},
+		{"a DTD", `<!DOCTYPE x><stream:stream>`, "restricted-xml"},
+		{"a comment", `<!-- hi --><stream:stream>`, "restricted-xml"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, write := peer(t)
+			write(tc.in)
+			_, err := c.ReadHeader()
+			var se *StreamError
+			if !errors.As(err, &se) || se.Condition != tc.condition {
+				t.Errorf("err = %v, want stream error %s", err, tc.condition)
+			}
+		})
+	}
+}
+
+func TestNextDecodesByNamespace(t *testing.T) {
+	c, write := peer(t)
+	write(clientHeader +
+		` <response xmlns='urn:xmpp:sasl:2' mechanism='SCRAM-SHA-1'>aGk=</response>` + "\n\t " +
+		`<message to='bob@localhost' xml:lang='en'><body>a &lt; b <b xmlns='urn:x'>!</b> c</body></message>` +
+		`</stream:stream>`)
+	if _, err := c.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+
+	el, err := c.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, ok := el.(*sasl2.Response)
+	if !ok || string(r.Data) != "hi" {
+		t.Fatalf("first element = %#v, want a *sasl2.Response with data hi", el)
+	}
+
+	el, err = c.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, ok := el.(*Element)
+	if !ok {
+		t.Fatalf("second element = %T, want *Element", el)
+	}
+	if got := m.Child(NSClient, "body").Text(); got != "a < b  c" {
+		t.Errorf("body text = %q", got)
+	}
+	same(t, m.String(),
+		`<message xmlns='jabber:client' to='bob@localhost' xml:lang='en'><body>a &lt; b <b xmlns='urn:x'>!</b> c</body></message>`)
+
+	if _, err := c.Next(); !errors.Is(err, ErrClosed) {
+		t.Errorf("after </stream:stream>: err = %v, want ErrClosed", err)
+	}
+}
+
+func TestNextRefuses(t *testing.T) {
+	big := "<message><body>" + strings.Repeat("x", MaxElementBytes) + "</body></message>"
+	deep := strings.Repeat("<a>", MaxDepth+2) + strings.Repeat("</a>", MaxDepth+2)
+	for _, tc := range []struct {
+		name, in, condition string
+	}{
+		{"an element over the size limit", big, "policy-violation"},
+		{"an element nested too deeply", deep, "policy-violation"},
+		{"text between elements", "hello<message/>", "bad-format"},
+		{"a comment", "<message><!-- x --></message>", "restricted-xml"},
+		{"a processing instruction", "<?php x?>", "restricted-xml"},
+		{"a malformed SASL2 element", "<success xmlns='urn:xmpp:sasl:2'/>", "bad-format"},
+		{"XML that is not well formed", "<message></iq>", "not-well-formed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, write := peer(t)
+			write(clientHeader + tc.in)
+			if _, err := c.ReadHeader(); err != nil {
+				t.Fatal(err)
+			}
+			_, err := c.Next()
+			var se *StreamError
+			if !errors.As(err, &se) || se.Condition != tc.condition {
+				t.Errorf("err = %v, want stream error %s", err, tc.condition)
+			}
+		})
+	}
+}
+
+func TestSizeLimitIsPerElement(t *testing.T) {
+	// Many elements that together exceed the limit are fine, and so are
+	// keep-alives between them.
+	c, write := peer(t)
+	msg := "<message><body>" + strings.Repeat("x", MaxElementBytes/2) + "</body></message> "
+	write(clientHeader + strings.Repeat(msg, 5))
+	if _, err := c.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if _, err := c.Next(); err != nil {
+			t.Fatalf("element %d: %v", i, err)
+		}
+	}
+}
+
+func TestSendWritesOneElement(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	c := NewConn(a)
+	got := make(chan string)
+	go func() {
+		buf, _ := io.ReadAll(b)
+		got <- string(buf)
+	}()
+
+	m := NewElement(NSClient, "message", "to", "bob@localhost", "type", "chat").
+		Add(NewElement(NSClient, "body").AddText("it's <3"))
+	m.Attr = append(m.Attr, xmlAttr(nsXML, "lang", "en"), xmlAttr("urn:x", "y", "z"))
+	if err := c.Send(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendFeatures(&sasl2.Authentication{Mechanisms: []string{"SCRAM-SHA-1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.CloseStream(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(m); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("Send after CloseStream: err = %v, want net.ErrClosed", err)
+	}
+	a.Close()
+
+	out := <-got
+	doc := `<stream:stream xmlns='jabber:client' xmlns:stream='` + NSStream + `'>` + out
+	same(t, doc, `<stream:stream xmlns='jabber:client' xmlns:stream='`+NSStream+`'>`+
+		`<message to='bob@localhost' type='chat' xml:lang='en' xmlns:p='urn:x' p:y='z'><body>it's &lt;3</body></message>`+
+		`<stream:features><authentication xmlns='urn:xmpp:sasl:2'><mechanism>SCRAM-SHA-1</mechanism></authentication></stream:features>`+
+		`</stream:stream>`)
+}
+
+func same(t *testing.T, got, want string) {
+	t.Helper()
+	if ok, diff := xmltest.Equal(got, want); !ok {
+		t.Error(diff)
+	}
+}
+
+func xmlAttr(space, local, value string) xml.Attr {
+	return xml.Attr{Name: xml.Name{Space: space, Local: local}, Value: value}
+}
+
+func TestParseJID(t *testing.T) {
+	for _, tc := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"Alice@LocalHost", "alice@localhost", true},
+		{"alice@localhost./Phone/1", "alice@localhost/Phone/1", true},
+		{"localhost", "localhost", true},
+		{"@localhost", "", false},
+		{"alice@", "", false},
+		{"alice@localhost/", "", false},
+		{"a b@localhost", "", false},
+		{"", "", false},
+	} {
+		j, err := ParseJID(tc.in)
+		if (err == nil) != tc.ok || tc.ok && j.String() != tc.want {
+			t.Errorf("ParseJID(%q) = %q, %v; want %q, ok %v", tc.in, j, err, tc.want, tc.ok)
+		}
+	}
+}
