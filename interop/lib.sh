@@ -48,3 +48,23 @@ summary() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 }
+
+port_in_use() {
+	[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
+}
+
+# free_port prints a free TCP port on 127.0.0.1: the kernel's choice when
+# python3 is at hand, otherwise a probe of the high range.
+free_port() {
+	local p
+	if command -v python3 >/dev/null 2>&1; then
+		p="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || true)"
+		if [ -n "$p" ] && ! port_in_use "$p"; then echo "$p"; return; fi
+	fi
+	for _ in $(seq 1 200); do
+		p=$(( 20000 + RANDOM % 30000 ))
+		if ! port_in_use "$p"; then echo "$p"; return; fi
+	done
+	echo "no free port found" >&2
+	return 1
+}

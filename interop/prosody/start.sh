@@ -73,24 +73,8 @@ users="${PROSODY_USERS:-alice bob}"
 password="${PROSODY_PASSWORD:-lab-password}"
 level="${PROSODY_LOG_LEVEL:-info}"
 
-port_in_use() {
-	[ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]
-}
-
-# A free TCP port on 127.0.0.1: ask the kernel when python3 is at hand,
-# otherwise probe the ephemeral range.
-free_port() {
-	local p
-	if command -v python3 >/dev/null 2>&1; then
-		p="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()' 2>/dev/null || true)"
-		if [ -n "$p" ] && ! port_in_use "$p"; then echo "$p"; return; fi
-	fi
-	for _ in $(seq 1 200); do
-		p=$(( 20000 + RANDOM % 30000 ))
-		if ! port_in_use "$p"; then echo "$p"; return; fi
-	done
-	die "no free port found"
-}
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 port="${PROSODY_PORT:-$(free_port)}"
 tls_port=""
