@@ -1,0 +1,258 @@
+// Command client is a small XMPP client built on the xmppauth library. It
+// connects with STARTTLS (or direct TLS), authenticates with SASL2 using
+// the strongest SCRAM mechanism the server offers, channel binding
+// included, binds a resource with Bind 2 (falling back to RFC 6120 binding
+// when the server does not bind inline), prints the bound full JID on a
+// line of its own, and then optionally sends one message, waits for
+// messages, or both.
+//
+// The password is the first line of standard input. A user-agent id, a
+// UUIDv4 drawn on first use, is kept in the data directory: with it the
+// server gives this installation the same resource on every login.
+//
+// With the example server running (go run ./examples/server -demo prints
+// the demo password):
+//
+//	echo "$PASSWORD" | go run ./examples/client -jid demo@localhost \
+//	    -addr 127.0.0.1:5222 -cafile xmppauth-data/cert.pem -listen
+//
+//	echo "$PASSWORD" | go run ./examples/client -jid demo@localhost \
+//	    -addr 127.0.0.1:5222 -cafile xmppauth-data/cert.pem \
+//	    -data /tmp/xmppauth-client-2 -to demo@localhost -message hello
+//
+// Flags:
+//
+//	-jid JID         the account's bare JID (required)
+//	-addr HOST:PORT  the server (default: the JID's domain on port 5222, or
+//	                 5223 with -directtls)
+//	-directtls       start with TLS instead of STARTTLS
+//	-cafile FILE     a PEM certificate to trust (default: the system's roots)
+//	-data DIR        where the user-agent id is kept (default:
+//	                 xmppauth-client in the user's configuration directory)
+//	-mechanism LIST  only use these SASL mechanisms, comma-separated
+//	-to JID          send -message to JID
+//	-message TEXT    the body of the message to send
+//	-listen          stay online and print incoming messages until
+//	                 interrupted
+//	-timeout D       give up connecting and logging in after D (default 30s)
+//
+// The exit status is 0 on success, 1 on any failure (a failed login
+// included) and 2 for bad usage.
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/xmppauth/xmppauth/examples/internal/passwd"
+	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
+	"github.com/xmppauth/xmppauth/examples/internal/xmppclient"
+	"github.com/xmppauth/xmppauth/sasl2"
+)
+
+// tag is the Bind 2 tag: the start of every resource this client binds.
+const tag = "xmppauth-client"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	var usage usageError
+	switch {
+	case err == nil:
+	case errors.Is(err, flag.ErrHelp), errors.As(err, &usage):
+		if errors.As(err, &usage) {
+			fmt.Fprintln(os.Stderr, err)
+		}
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// usageError reports a bad command line.
+type usageError string
+
+func (e usageError) Error() string { return "client: " + string(e) }
+
+type options struct {
+	jid, addr, cafile, data string
+	mechanisms, to, message string
+	directTLS, listen       bool
+	timeout                 time.Duration
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("client", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.jid, "jid", "", "the account's bare `JID` (required)")
+	fs.StringVar(&o.addr, "addr", "", "the server's `host:port` (default: the JID's domain, port 5222 or 5223)")
+	fs.BoolVar(&o.directTLS, "directtls", false, "start with TLS instead of STARTTLS")
+	fs.StringVar(&o.cafile, "cafile", "", "a PEM certificate `file` to trust (default: the system's roots)")
+	fs.StringVar(&o.data, "data", "", "`directory` of the user-agent id (default: xmppauth-client in the user's config directory)")
+	fs.StringVar(&o.mechanisms, "mechanism", "", "only use these SASL mechanisms, comma-separated `list`")
+	fs.StringVar(&o.to, "to", "", "send -message to `JID`")
+	fs.StringVar(&o.message, "message", "", "the `text` of the message to send")
+	fs.BoolVar(&o.listen, "listen", false, "stay online and print incoming messages")
+	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up connecting and logging in after `duration`")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, usageError("unexpected argument " + fs.Arg(0))
+	case o.jid == "":
+		return nil, usageError("-jid is required")
+	case (o.to == "") != (o.message == ""):
+		return nil, usageError("-to and -message go together")
+	}
+	return o, nil
+}
+
+// run is the whole command, with its inputs and outputs as arguments so
+// that tests can run it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	cfg, err := o.config()
+	if err != nil {
+		return err
+	}
+	password, err := passwd.Read(stdin)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+
+	lctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	s, err := xmppclient.Dial(lctx, cfg)
+	if err != nil {
+		return fmt.Errorf("client: %w", err)
+	}
+	defer s.Close()
+	if err := s.Login(lctx, password); err != nil {
+		var f *sasl2.Failure
+		if errors.As(err, &f) {
+			return fmt.Errorf("client: login failed: %s", f.Condition)
+		}
+		return fmt.Errorf("client: %w", err)
+	}
+	fmt.Fprintln(stdout, s.JID())
+	mech := s.Mechanism()
+	if b := s.Binding(); b != "" {
+		mech += " (" + b + ")"
+	}
+	fmt.Fprintf(stderr, "authenticated with %s over %s; bound %s\n",
+		mech, tls.VersionName(s.TLS().Version), how(s.BoundInline()))
+
+	if o.to != "" {
+		if err := send(s, o.to, o.message); err != nil {
+			return err
+		}
+	}
+	if o.listen {
+		return listen(ctx, s, stdout)
+	}
+	return nil
+}
+
+// config builds the client configuration from the options.
+func (o *options) config() (xmppclient.Config, error) {
+	jid, err := xmlstream.ParseJID(o.jid)
+	if err != nil || jid.Local == "" || jid.Resource != "" {
+		return xmppclient.Config{}, usageError(fmt.Sprintf("-jid %q is not a bare JID", o.jid))
+	}
+	cfg := xmppclient.Config{
+		JID: jid, Addr: o.addr, DirectTLS: o.directTLS, Tag: tag,
+		TLS: &tls.Config{MinVersion: tls.VersionTLS12},
+	}
+	if o.directTLS {
+		// XEP-0368 names the protocol for direct TLS.
+		cfg.TLS.NextProtos = []string{"xmpp-client"}
+	}
+	if o.mechanisms != "" {
+		cfg.Mechanisms = strings.Split(o.mechanisms, ",")
+	}
+	if o.cafile != "" {
+		pem, err := os.ReadFile(o.cafile)
+		if err != nil {
+			return cfg, err
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return cfg, fmt.Errorf("client: no certificate in %s", o.cafile)
+		}
+		cfg.TLS.RootCAs = pool
+	}
+
+	dir := o.data
+	if dir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return cfg, fmt.Errorf("client: no configuration directory, use -data: %w", err)
+		}
+		dir = filepath.Join(base, "xmppauth-client")
+	}
+	id, err := xmppclient.UserAgentID(dir)
+	if err != nil {
+		return cfg, err
+	}
+	cfg.UserAgent = &sasl2.UserAgent{ID: id, Software: "xmppauth example client"}
+	return cfg, nil
+}
+
+func how(inline bool) string {
+	if inline {
+		return "inline with Bind 2"
+	}
+	return "the RFC 6120 way"
+}
+
+// send sends one chat message.
+func send(s *xmppclient.Session, to, body string) error {
+	if _, err := xmlstream.ParseJID(to); err != nil {
+		return usageError(fmt.Sprintf("-to %q is not a JID", to))
+	}
+	m := xmlstream.NewElement(xmlstream.NSClient, "message",
+		"type", "chat", "to", to, "id", xmlstream.NewID()).
+		Add(xmlstream.NewElement(xmlstream.NSClient, "body").AddText(body))
+	return s.Send(m)
+}
+
+// listen announces the session as available and prints each message body
+// as "from: body" until ctx ends.
+func listen(ctx context.Context, s *xmppclient.Session, stdout io.Writer) error {
+	if err := s.Send(xmlstream.NewElement(xmlstream.NSClient, "presence")); err != nil {
+		return err
+	}
+	for {
+		e, err := s.Next(ctx)
+		if ctx.Err() != nil || errors.Is(err, xmlstream.ErrClosed) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("client: %w", err)
+		}
+		if e.Name.Local != "message" {
+			continue
+		}
+		if b := e.Child(xmlstream.NSClient, "body"); b != nil {
+			fmt.Fprintf(stdout, "%s: %s\n", e.Attribute("from"), b.Text())
+		}
+	}
+}

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/tls"
+	"encoding/hex"
+	"errors"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/xmppauth/xmppauth/bind2"
+	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
+	"github.com/xmppauth/xmppauth/sasl2"
+)
+
+// outQueue is how many stanzas from other sessions may wait for one slow
+// reader before the server gives up on it.
+const outQueue = 256
+
+// session is one client connection, from the first byte to the end of its
+// stream.
+type session struct {
+	srv  *server
+	conn *xmlstream.Conn
+	log  *slog.Logger
+
+	// Set while authenticating, read-only once bound.
+	from     string        // the stream header's bare JID, a hint only
+	jid      xmlstream.JID // bare after authentication, full once bound
+	clientID string        // the validated user-agent id, or ""
+
+	carbons   atomic.Bool // XEP-0280 enabled
+	available bool        // initial presence sent; session goroutine only
+
+	out       chan *xmlstream.Element // stanzas routed from other sessions
+	done      chan struct{}           // closed when the session ends
+	closeOnce sync.Once
+}
+
+// run serves the connection until its stream ends.
+func (s *session) run(ctx context.Context, direct bool) {
+	defer s.end()
+	err := s.serve(ctx, direct)
+
+	var se *xmlstream.StreamError
+	switch {
+	case errors.As(err, &se):
+		s.log.Info("stream error", "condition", se.Condition, "text", se.Text)
+		s.conn.Fail(se)
+	case err == nil, errors.Is(err, xmlstream.ErrClosed):
+		s.closeStream()
+		s.log.Debug("stream closed")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
+		errors.Is(err, net.ErrClosed):
+		s.log.Debug("connection closed")
+	default:
+		s.log.Info("connection failed", "err", err)
+	}
+}
+
+// end unbinds the session, tells the account's other resources that it
+// went away, and closes the connection.
+func (s *session) end() {
+	close(s.done)
+	if s.jid.Resource != "" {
+		s.srv.router.unbind(s)
+		if s.available {
+			s.broadcast(xmlstream.NewElement(xmlstream.NSClient, "presence",
+				"type", "unavailable", "from", s.jid.String()))
+		}
+	}
+	s.conn.Close()
+	s.srv.dropSession(s)
+}
+
+// closeStream sends our closing tag once. The peer answers with its own,
+// which ends the read loop; if it does not, the connection is cut after
+// closeGrace.
+func (s *session) closeStream() {
+	s.closeOnce.Do(func() {
+		if s.conn.CloseStream() == nil {
+			s.conn.SetReadDeadline(time.Now().Add(closeGrace))
+		}
+	})
+}
+
+// serve runs the stream: TLS, authentication, then stanzas.
+func (s *session) serve(ctx context.Context, direct bool) error {
+	s.conn.NetConn().SetDeadline(time.Now().Add(loginTimeout))
+	if direct {
+		if err := s.conn.StartTLS(ctx, s.tlsServer); err != nil {
+			return err
+		}
+	}
+	if err := s.secure(ctx); err != nil {
+		return err
+	}
+	m, err := s.authenticate(ctx)
+	if err != nil {
+		return err
+	}
+	s.conn.NetConn().SetDeadline(time.Time{})
+
+	// XEP-0388 §2.4: fresh features right after <success>, no restart.
+	// Once Bind 2 bound a resource, RFC 6120 binding must not be offered
+	// again: xmpp.js would try it.
+	if bind2.IsBound(m.Result()) {
+		err = s.conn.SendFeatures()
+	} else {
+		err = s.conn.SendFeatures(
+			xmlstream.NewElement(xmlstream.NSBind, "bind"),
+			xmlstream.NewElement(xmlstream.NSSession, "session").
+				Add(xmlstream.NewElement(xmlstream.NSSession, "optional")))
+	}
+	if err != nil {
+		return err
+	}
+	go s.writer()
+	return s.stanzas(ctx, m)
+}
+
+func (s *session) tlsServer(nc net.Conn) *tls.Conn {
+	return tls.Server(nc, s.srv.tls)
+}
+
+// secure reads stream headers until the stream is encrypted, running
+// STARTTLS (RFC 6120 §5) on a plain connection.
+func (s *session) secure(ctx context.Context) error {
+	for {
+		if err := s.open(); err != nil {
+			return err
+		}
+		if s.conn.TLS() != nil {
+			return nil
+		}
+		// TLS is mandatory: nothing but <starttls/> is accepted.
+		err := s.conn.SendFeatures(xmlstream.NewElement(xmlstream.NSTLS, "starttls").
+			Add(xmlstream.NewElement(xmlstream.NSTLS, "required")))
+		if err != nil {
+			return err
+		}
+		el, err := s.conn.Next()
+		if err != nil {
+			return err
+		}
+		e, ok := el.(*xmlstream.Element)
+		if !ok || e.Name.Space != xmlstream.NSTLS || e.Name.Local != "starttls" {
+			return &xmlstream.StreamError{Condition: "policy-violation", Text: "TLS required"}
+		}
+		if err := s.conn.Send(xmlstream.NewElement(xmlstream.NSTLS, "proceed")); err != nil {
+			return err
+		}
+		if err := s.conn.StartTLS(ctx, s.tlsServer); err != nil {
+			return err
+		}
+	}
+}
+
+// open reads the client's stream header and answers with ours.
+func (s *session) open() error {
+	h, err := s.conn.ReadHeader()
+	if err != nil {
+		return err
+	}
+	reply := xmlstream.Header{
+		ID: xmlstream.NewID(), From: s.srv.domain, Version: "1.0", Lang: "en",
+	}
+	if h.To != "" && !strings.EqualFold(strings.TrimSuffix(h.To, "."), s.srv.domain) {
+		s.conn.WriteHeader(reply)
+		return &xmlstream.StreamError{Condition: "host-unknown", Text: h.To}
+	}
+	if !strings.HasPrefix(h.Version, "1.") {
+		s.conn.WriteHeader(reply)
+		return &xmlstream.StreamError{Condition: "unsupported-version", Text: h.Version}
+	}
+
+	// 'from' is a hint (XEP-0388 §2.1): it picks nothing and proves
+	// nothing. One for another domain is refused, as the XEP advises.
+	s.from = ""
+	if j, err := xmlstream.ParseJID(h.From); err == nil && j.Local != "" {
+		if j.Domain != s.srv.domain {
+			s.conn.WriteHeader(reply)
+			return &xmlstream.StreamError{Condition: "invalid-from", Text: h.From}
+		}
+		s.from = j.Bare().String()
+		reply.To = s.from
+	}
+	return s.conn.WriteHeader(reply)
+}
+
+// authenticate offers SASL2 and runs exchanges until one succeeds. A
+// failure leaves the stream open for another <authenticate>.
+func (s *session) authenticate(ctx context.Context) (*sasl2.Server, error) {
+	cs := s.conn.TLS()
+	conn := &sasl2.Conn{
+		Domain:   s.srv.domain,
+		From:     s.from,
+		TLS:      cs,
+		Bindings: s.srv.bindings(cs),
+	}
+	// A copy of the shared configuration, so that audit events carry this
+	// connection's logger.
+	cfg := *s.srv.sasl
+	cfg.Audit = s.audit
+	m := sasl2.NewServer(&cfg, conn)
+
+	auth, cb := m.Features()
+	if auth == nil {
+		return nil, &xmlstream.StreamError{Condition: "internal-server-error", Text: "no mechanism"}
+	}
+	features := []any{auth}
+	if cb != nil {
+		features = append(features, cb)
+	}
+	if err := s.conn.SendFeatures(features...); err != nil {
+		return nil, err
+	}
+
+	bctx := context.WithValue(ctx, sessionKey{}, s)
+	for !m.Done() {
+		el, err := s.conn.Next()
+		if err != nil {
+			return nil, err
+		}
+		reply, err := m.Receive(bctx, el)
+		if err != nil {
+			return nil, streamError(err)
+		}
+		if err := s.conn.Send(reply); err != nil {
+			return nil, err
+		}
+	}
+	if s.jid.IsZero() {
+		jid, err := xmlstream.ParseJID(m.Result().JID)
+		if err != nil {
+			return nil, err
+		}
+		s.jid = jid
+	}
+	return m, nil
+}
+
+// streamError turns a *sasl2.StreamError into one to send.
+func streamError(err error) error {
+	var se *sasl2.StreamError
+	if errors.As(err, &se) {
+		return &xmlstream.StreamError{Condition: se.Condition, Text: se.Text}
+	}
+	return err
+}
+
+// audit logs the outcome of each authentication. No event carries a
+// secret; the user-agent id is logged only as a short hash, since it
+// identifies an installation.
+func (s *session) audit(e sasl2.Event) {
+	attrs := []any{"mechanism", e.Mechanism}
+	if e.ClientID != "" {
+		sum := sha256.Sum256([]byte(e.ClientID))
+		attrs = append(attrs, "client", hex.EncodeToString(sum[:4]))
+	}
+	switch e.Kind {
+	case sasl2.EventSuccess:
+		jid := s.jid.String()
+		if s.jid.IsZero() {
+			jid = e.User + "@" + s.srv.domain
+		}
+		s.log.Info("login", append(attrs, "jid", jid, "tls", tlsVersion(s.conn.TLS()))...)
+	case sasl2.EventFailure:
+		s.log.Info("login failed", append(attrs, "condition", string(e.Condition), "from", s.from)...)
+	case sasl2.EventTaskPassed:
+		s.log.Info("task passed", append(attrs, "user", e.User, "task", e.Task)...)
+	}
+}
+
+func tlsVersion(cs *tls.ConnectionState) string {
+	if cs == nil {
+		return "none"
+	}
+	return tls.VersionName(cs.Version)
+}
+
+// bindTo makes the session reachable at jid and closes the sessions it
+// replaces (RFC 6120 §7.7.2.2, XEP-0386 §3.2).
+func (s *session) bindTo(jid xmlstream.JID) {
+	s.jid = jid
+	for _, old := range s.srv.router.bind(s) {
+		old.log.Info("session replaced", "jid", old.jid.String())
+		go old.conn.Fail(&xmlstream.StreamError{Condition: "conflict"})
+	}
+}
+
+// writer sends what other sessions route here, in order, until the
+// session ends.
+func (s *session) writer() {
+	for {
+		select {
+		case e := <-s.out:
+			if err := s.conn.Send(e); err != nil {
+				s.conn.Close()
+				return
+			}
+		case <-s.done:
+			return
+		}
+	}
+}
+
+// deliver queues a stanza for this session without blocking the sender. A
+// session whose queue is full has stopped reading, and is cut off.
+func (s *session) deliver(e *xmlstream.Element) {
+	select {
+	case s.out <- e:
+	case <-s.done:
+	default:
+		s.log.Warn("outbound queue full, closing")
+		s.conn.Close()
+	}
+}
