@@ -40,17 +40,20 @@ func (r *router) bind(s *session) []*session {
 	return old
 }
 
-// unbind removes s, if it is still bound.
-func (r *router) unbind(s *session) {
+// unbind removes s and reports whether it was still bound, that is, not
+// replaced by a newer session.
+func (r *router) unbind(s *session) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	bare := s.jid.Bare()
-	if r.users[bare][s.jid.Resource] == s {
-		delete(r.users[bare], s.jid.Resource)
-		if len(r.users[bare]) == 0 {
-			delete(r.users, bare)
-		}
+	if r.users[bare][s.jid.Resource] != s {
+		return false
 	}
+	delete(r.users[bare], s.jid.Resource)
+	if len(r.users[bare]) == 0 {
+		delete(r.users, bare)
+	}
+	return true
 }
 
 // session returns the session bound to a full JID, or nil.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/xml"
 	"errors"
 	"io"
 	"log/slog"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
 	"github.com/xmppauth/xmppauth/examples/internal/xmppclient"
+	"github.com/xmppauth/xmppauth/internal/xmltest"
 	"github.com/xmppauth/xmppauth/sasl2"
+	"github.com/xmppauth/xmppauth/sasl2/scram"
 )
 
 // The accounts every test server has.
@@ -250,6 +253,67 @@ func TestMessageToBareJIDReachesEveryResource(t *testing.T) {
 	}
 }
 
+func TestCarbonsCopyChatToOtherResources(t *testing.T) {
+	ts := startServer(t)
+	cfg := ts.config("alice")
+	cfg.Carbons = true
+	phone := ts.login(cfg, alicePassword)
+	laptop := ts.login(ts.config("alice"), alicePassword)
+	bob := ts.login(ts.config("bob"), bobPassword)
+
+	// XEP-0280 §5: a copy of what another resource received.
+	send(t, bob, laptop.JID().String(), "to the laptop")
+	nextMessage(t, laptop)
+	c := nextMessage(t, phone)
+	if fwd := forwarded(c, "received"); fwd == nil || body(fwd) != "to the laptop" || fwd.Attribute("from") != bob.JID().String() {
+		t.Errorf("phone got %s, want a received carbon", c)
+	}
+
+	// §6: a copy of what another resource sent.
+	send(t, laptop, bob.JID().String(), "from the laptop")
+	nextMessage(t, bob)
+	c = nextMessage(t, phone)
+	if fwd := forwarded(c, "sent"); fwd == nil || body(fwd) != "from the laptop" {
+		t.Errorf("phone got %s, want a sent carbon", c)
+	}
+}
+
+// forwarded returns the message inside a carbon of the given kind, or nil.
+func forwarded(m *xmlstream.Element, kind string) *xmlstream.Element {
+	if m.Attribute("from") != "alice@localhost" {
+		return nil
+	}
+	c := m.Child(nsCarbons, kind)
+	if c == nil {
+		return nil
+	}
+	f := c.Child(nsForward, "forwarded")
+	if f == nil {
+		return nil
+	}
+	return f.Child(xmlstream.NSClient, "message")
+}
+
+func TestPresenceReachesOwnResources(t *testing.T) {
+	ts := startServer(t)
+	phone := ts.login(ts.config("alice"), alicePassword)
+	laptop := ts.login(ts.config("alice"), alicePassword)
+
+	if err := laptop.Send(xmlstream.NewElement(xmlstream.NSClient, "presence")); err != nil {
+		t.Fatal(err)
+	}
+	p := nextPresence(t, phone)
+	if p.Attribute("from") != laptop.JID().String() || p.Attribute("type") != "" {
+		t.Errorf("phone got %s, want the laptop's presence", p)
+	}
+
+	laptop.Close()
+	p = nextPresence(t, phone)
+	if p.Attribute("from") != laptop.JID().String() || p.Attribute("type") != "unavailable" {
+		t.Errorf("phone got %s, want the laptop gone", p)
+	}
+}
+
 func TestMessageToNobodyBounces(t *testing.T) {
 	ts := startServer(t)
 	alice := ts.login(ts.config("alice"), alicePassword)
@@ -458,13 +522,24 @@ func send(t *testing.T, s *xmppclient.Session, to, text string) {
 // nextMessage returns the next message s receives, skipping presence.
 func nextMessage(t *testing.T, s *xmppclient.Session) *xmlstream.Element {
 	t.Helper()
+	return nextStanza(t, s, "message")
+}
+
+// nextPresence returns the next presence s receives, skipping messages.
+func nextPresence(t *testing.T, s *xmppclient.Session) *xmlstream.Element {
+	t.Helper()
+	return nextStanza(t, s, "presence")
+}
+
+func nextStanza(t *testing.T, s *xmppclient.Session, kind string) *xmlstream.Element {
+	t.Helper()
 	ctx := timeout(t)
 	for {
 		e, err := s.Next(ctx)
 		if err != nil {
 			t.Fatalf("%s: %v", s.JID(), err)
 		}
-		if e.Name.Local == "message" {
+		if e.Name.Local == kind {
 			return e
 		}
 	}
@@ -511,3 +586,101 @@ func (s *syncBuffer) String() string {
 }
 
 var _ io.Writer = (*syncBuffer)(nil)
+
+// TestAcceptsPeerQuirks replays, byte for byte in spirit, what the real
+// peers of interop/README.md do: go-xmpp ends every element with a newline,
+// during authentication too; xmpp.js puts a mechanism attribute on
+// <response> and asks twice for stream management inside <bind>; go-xmpp
+// reads exactly one element after <success> and wants stream features.
+func TestAcceptsPeerQuirks(t *testing.T) {
+	ts := startServer(t)
+	tc, err := tls.Dial("tcp", ts.tls, &tls.Config{RootCAs: ts.roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tc.Close()
+	tc.SetDeadline(time.Now().Add(10 * time.Second))
+	c := xmlstream.NewConn(tc)
+	raw := func(s string) {
+		t.Helper()
+		if err := c.SendRaw([]byte(s + "\n")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := func() any {
+		t.Helper()
+		el, err := c.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return el
+	}
+
+	raw(`<?xml version='1.0'?><stream:stream from='alice@localhost' to='localhost' ` +
+		`xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>`)
+	if _, err := c.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	features := next().(*xmlstream.Element)
+	v, err := sasl2.Parse(features.Child(sasl2.NS, "authentication").SASL2())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	cs := tc.ConnectionState()
+	conn := &sasl2.Conn{Domain: "localhost", TLS: &cs, Bindings: sasl2.Bindings(&cs, nil)}
+	mech, err := scram.ClientMechanism("SCRAM-SHA-1", "alice", alicePassword, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	client := sasl2.NewClient(&sasl2.ClientConfig{Mechanisms: []sasl2.ClientMechanism{mech}}, conn)
+	cb, err := sasl2.Parse(features.Child(sasl2.NSChannelBinding, "sasl-channel-binding").SASL2())
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := client.Start(t.Context(), v.(*sasl2.Authentication), cb.(*sasl2.ChannelBindingFeature))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.UserAgent = &sasl2.UserAgent{ID: xmppclient.NewUUID(), Software: "xmppjs-like"}
+	enable := sasl2.Element{Name: xml.Name{Space: "urn:xmpp:sm:3", Local: "enable"},
+		Attr: []xml.Attr{{Name: xml.Name{Local: "resume"}, Value: "true"}}}
+	a.Extensions = append(a.Extensions, sasl2.Element{
+		Name: xml.Name{Space: "urn:xmpp:bind:0", Local: "bind"},
+		Children: []sasl2.Element{
+			{Name: xml.Name{Space: "urn:xmpp:bind:0", Local: "tag"}, Text: "quirks"},
+			enable, enable,
+		},
+	})
+	raw(xmltest.Marshal(a))
+
+	resp, err := client.Receive(t.Context(), next())
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw(strings.Replace(xmltest.Marshal(resp), "<response ", `<response mechanism="SCRAM-SHA-1" `, 1))
+	if _, err := client.Receive(t.Context(), next()); err != nil || !client.Done() {
+		t.Fatalf("no success: %v", err)
+	}
+	if !strings.HasPrefix(client.JID(), "alice@localhost/quirks/") {
+		t.Errorf("authorized %s", client.JID())
+	}
+
+	after, ok := next().(*xmlstream.Element)
+	if !ok || after.Name.Space != xmlstream.NSStream || after.Name.Local != "features" {
+		t.Fatalf("after success: %v, want stream features", after)
+	}
+	if after.Child(xmlstream.NSBind, "bind") != nil {
+		t.Errorf("features offer a second binding: %s", after)
+	}
+
+	raw(`<presence xml:lang='en'><show></show><status></status></presence>`)
+	p, ok := next().(*xmlstream.Element)
+	if !ok || p.Name.Local != "presence" || p.Attribute("from") != client.JID() {
+		t.Errorf("got %v, want our own presence back", p)
+	}
+	raw(`</stream:stream>`)
+	if _, err := c.Next(); !errors.Is(err, xmlstream.ErrClosed) {
+		t.Errorf("after our closing tag: %v, want the server's", err)
+	}
+}

@@ -65,11 +65,11 @@ func (s *session) run(ctx context.Context, direct bool) {
 }
 
 // end unbinds the session, tells the account's other resources that it
-// went away, and closes the connection.
+// went away, and closes the connection. A session that a newer one replaced
+// says nothing: its full JID lives on.
 func (s *session) end() {
 	close(s.done)
-	if s.jid.Resource != "" {
-		s.srv.router.unbind(s)
+	if s.jid.Resource != "" && s.srv.router.unbind(s) {
 		if s.available {
 			s.broadcast(xmlstream.NewElement(xmlstream.NSClient, "presence",
 				"type", "unavailable", "from", s.jid.String()))
@@ -110,13 +110,15 @@ func (s *session) serve(ctx context.Context, direct bool) error {
 	// XEP-0388 §2.4: fresh features right after <success>, no restart.
 	// Once Bind 2 bound a resource, RFC 6120 binding must not be offered
 	// again: xmpp.js would try it.
+	csi := xmlstream.NewElement(nsCSI, "csi")
 	if bind2.IsBound(m.Result()) {
-		err = s.conn.SendFeatures()
+		err = s.conn.SendFeatures(csi)
 	} else {
 		err = s.conn.SendFeatures(
 			xmlstream.NewElement(xmlstream.NSBind, "bind"),
 			xmlstream.NewElement(xmlstream.NSSession, "session").
-				Add(xmlstream.NewElement(xmlstream.NSSession, "optional")))
+				Add(xmlstream.NewElement(xmlstream.NSSession, "optional")),
+			csi)
 	}
 	if err != nil {
 		return err

@@ -12,6 +12,7 @@ const (
 	nsCarbons = "urn:xmpp:carbons:2"
 	nsForward = "urn:xmpp:forward:0"
 	nsHints   = "urn:xmpp:hints"
+	nsCSI     = "urn:xmpp:csi:0"
 )
 
 // stanzas reads and routes stanzas until the stream ends. m is the finished
@@ -28,6 +29,11 @@ func (s *session) stanzas(ctx context.Context, m *sasl2.Server) error {
 			// a stream error.
 			_, err := m.Receive(ctx, el)
 			return streamError(err)
+		}
+		if e.Name.Space == nsCSI && s.jid.Resource != "" {
+			// XEP-0352 <active/> and <inactive/>: a hint that this
+			// server, which queues nothing, has no use for.
+			continue
 		}
 		if !xmlstream.IsStanza(e) {
 			return &xmlstream.StreamError{Condition: "unsupported-stanza-type", Text: e.Name.Local}

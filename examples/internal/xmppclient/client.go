@@ -9,6 +9,7 @@ package xmppclient
 import (
 	"context"
 	"crypto/tls"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"net"
@@ -44,6 +45,9 @@ type Config struct {
 	// Mechanisms, when not empty, limits the SASL mechanisms tried to
 	// these names. The order tried is always strongest first.
 	Mechanisms []string
+	// Carbons asks for XEP-0280 Message Carbons inline with Bind 2, when
+	// the server offers them.
+	Carbons bool
 	// LegacyBind skips Bind 2 and binds the RFC 6120 way after
 	// authentication, as clients without Bind 2 do.
 	LegacyBind bool
@@ -242,6 +246,11 @@ func (s *Session) authenticate(ctx context.Context, password string) error {
 		}
 	}
 	b := &bind2.Client{Tag: s.cfg.Tag}
+	if s.cfg.Carbons {
+		b.Features = append(b.Features, sasl2.Element{
+			Name: xml.Name{Space: bind2.NSCarbons, Local: "enable"},
+		})
+	}
 	var exts []sasl2.ClientExtension
 	if !s.cfg.LegacyBind {
 		exts = append(exts, b)
