@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"math/big"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -62,8 +63,8 @@ func certPath(dir string) string {
 	return filepath.Join(dir, "cert.pem")
 }
 
-// selfSigned returns a PEM certificate and PKCS #8 key for domain, valid for
-// a year.
+// selfSigned returns a PEM certificate and PKCS #8 key for domain and the
+// loopback addresses, valid for a year.
 func selfSigned(domain string, now time.Time) (certPEM, keyPEM []byte, err error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -74,9 +75,12 @@ func selfSigned(domain string, now time.Time) (certPEM, keyPEM []byte, err error
 		return nil, nil, err
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: domain},
-		DNSNames:              []string{domain},
+		SerialNumber: serial,
+		Subject:      pkix.Name{CommonName: domain},
+		DNSNames:     []string{domain},
+		// xmpp.js checks the host it dialled, not the domain, on direct
+		// TLS; naming loopback lets it reach a local server by address.
+		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.AddDate(1, 0, 0),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
