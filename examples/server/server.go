@@ -24,7 +24,8 @@ const (
 	// TLS, stream headers and the whole SASL2 exchange.
 	loginTimeout = time.Minute
 	// closeGrace is how long a closing stream waits for the peer's
-	// closing tag before the connection is cut (RFC 6120 §4.4).
+	// closing tag before the connection is cut (RFC 6120 §4.4); the
+	// default of server.grace.
 	closeGrace = 2 * time.Second
 )
 
@@ -37,6 +38,7 @@ type server struct {
 	leaf   *x509.Certificate
 	sasl   *sasl2.Config
 	router router
+	grace  time.Duration // see closeGrace
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
@@ -63,6 +65,7 @@ func newServer(cfg serverConfig) *server {
 		domain:   cfg.Domain,
 		log:      cfg.Log,
 		leaf:     cfg.Cert.Leaf,
+		grace:    closeGrace,
 		sessions: make(map[*session]struct{}),
 	}
 	srv.tls = &tls.Config{
@@ -164,7 +167,7 @@ func (srv *server) dropSession(s *session) {
 }
 
 // shutdown closes every stream with </stream:stream>, gives the peers
-// closeGrace to answer, then cuts what is left.
+// the grace period to answer, then cuts what is left.
 func (srv *server) shutdown() {
 	srv.mu.Lock()
 	srv.closing = true
@@ -174,8 +177,10 @@ func (srv *server) shutdown() {
 	}
 	srv.mu.Unlock()
 
+	// In parallel: a stream still in its TLS handshake cannot be written
+	// to until the handshake ends or the grace period cuts it.
 	for _, s := range open {
-		s.closeStream()
+		go s.closeStream()
 	}
 	done := make(chan struct{})
 	go func() {
@@ -184,7 +189,7 @@ func (srv *server) shutdown() {
 	}()
 	select {
 	case <-done:
-	case <-time.After(closeGrace):
+	case <-time.After(srv.grace):
 		for _, s := range open {
 			s.conn.Close()
 		}

@@ -60,6 +60,7 @@ func startServer(t *testing.T) *testServer {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.grace = 200 * time.Millisecond
 	plainLn, directLn, err := listen("127.0.0.1:0", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -130,6 +131,27 @@ func (ts *testServer) login(cfg xmppclient.Config, password string) *xmppclient.
 		ts.t.Fatal(err)
 	}
 	return s
+}
+
+// plainStream opens a stream without TLS and returns it with the
+// server's first features.
+func (ts *testServer) plainStream() (*xmlstream.Conn, *xmlstream.Element) {
+	ts.t.Helper()
+	nc, err := net.Dial("tcp", ts.plain)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	ts.t.Cleanup(func() { nc.Close() })
+	c := xmlstream.NewConn(nc)
+	c.WriteHeader(xmlstream.Header{To: "localhost", Version: "1.0"})
+	if _, err := c.ReadHeader(); err != nil {
+		ts.t.Fatal(err)
+	}
+	el, err := c.Next()
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	return c, el.(*xmlstream.Element)
 }
 
 // timeout returns a context that ends with the test or after 10 seconds.
@@ -430,21 +452,7 @@ func TestAuthenticateAfterSuccessIsStreamError(t *testing.T) {
 
 func TestNoSASLBeforeTLSAndNoPlainByDefault(t *testing.T) {
 	ts := startServer(t)
-	nc, err := net.Dial("tcp", ts.plain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	c := xmlstream.NewConn(nc)
-	c.WriteHeader(xmlstream.Header{To: "localhost", Version: "1.0"})
-	if _, err := c.ReadHeader(); err != nil {
-		t.Fatal(err)
-	}
-	el, err := c.Next()
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := el.(*xmlstream.Element)
+	_, f := ts.plainStream()
 	if f.Child(sasl2.NS, "authentication") != nil || f.Child(xmlstream.NSTLS, "starttls") == nil {
 		t.Errorf("features before TLS: %s", f)
 	}
@@ -477,6 +485,22 @@ func TestShutdownClosesStreams(t *testing.T) {
 	case <-stopped:
 	case <-ctx.Done():
 		t.Fatal("server did not stop")
+	}
+}
+
+func TestShutdownCutsPeersThatDoNotClose(t *testing.T) {
+	ts := startServer(t)
+	// A peer that opens a stream and then goes silent: it never answers
+	// the server's closing tag.
+	c, _ := ts.plainStream()
+
+	start := time.Now()
+	ts.stop()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("shutdown took %v", d)
+	}
+	if _, err := c.Next(); !errors.Is(err, xmlstream.ErrClosed) {
+		t.Errorf("silent peer: err = %v, want the server's closing tag", err)
 	}
 }
 

@@ -81,18 +81,20 @@ func (s *session) end() {
 
 // closeStream sends our closing tag once. The peer answers with its own,
 // which ends the read loop; if it does not, the connection is cut after
-// closeGrace.
+// the server's grace period.
 func (s *session) closeStream() {
 	s.closeOnce.Do(func() {
-		if s.conn.CloseStream() == nil {
-			s.conn.SetReadDeadline(time.Now().Add(closeGrace))
+		if s.conn.CloseStream() != nil {
+			s.conn.Close()
+			return
 		}
+		s.conn.SetReadDeadline(time.Now().Add(s.srv.grace))
 	})
 }
 
 // serve runs the stream: TLS, authentication, then stanzas.
 func (s *session) serve(ctx context.Context, direct bool) error {
-	s.conn.NetConn().SetDeadline(time.Now().Add(loginTimeout))
+	s.conn.SetDeadline(time.Now().Add(loginTimeout))
 	if direct {
 		if err := s.conn.StartTLS(ctx, s.tlsServer); err != nil {
 			return err
@@ -105,7 +107,7 @@ func (s *session) serve(ctx context.Context, direct bool) error {
 	if err != nil {
 		return err
 	}
-	s.conn.NetConn().SetDeadline(time.Time{})
+	s.conn.SetDeadline(time.Time{})
 
 	// XEP-0388 §2.4: fresh features right after <success>, no restart.
 	// Once Bind 2 bound a resource, RFC 6120 binding must not be offered

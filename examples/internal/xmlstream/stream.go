@@ -43,7 +43,8 @@ type Header struct {
 // goroutine at a time; Send and the other writing methods may be called
 // concurrently with each other and with reading.
 type Conn struct {
-	nc  net.Conn
+	raw net.Conn // the connection as given; closing it closes everything
+	nc  net.Conn // raw, or the *tls.Conn over it
 	br  *bufio.Reader
 	lim *limitReader
 	d   *xml.Decoder
@@ -55,7 +56,7 @@ type Conn struct {
 
 // NewConn returns a stream over nc. Neither side has sent a header yet.
 func NewConn(nc net.Conn) *Conn {
-	c := &Conn{nc: nc}
+	c := &Conn{raw: nc, nc: nc}
 	c.reset()
 	return c
 }
@@ -85,14 +86,22 @@ func (c *Conn) TLS() *tls.ConnectionState {
 	return &cs
 }
 
-// SetReadDeadline sets the deadline for reading the next element.
+// SetReadDeadline sets the deadline for reading the next element. Like
+// Close, it acts on the underlying connection at once, even while a TLS
+// handshake runs.
 func (c *Conn) SetReadDeadline(t time.Time) error {
-	return c.NetConn().SetReadDeadline(t)
+	return c.raw.SetReadDeadline(t)
 }
 
-// Close closes the network connection without a closing tag.
+// SetDeadline sets the read and write deadlines.
+func (c *Conn) SetDeadline(t time.Time) error {
+	return c.raw.SetDeadline(t)
+}
+
+// Close closes the network connection without a closing tag. It does not
+// wait for writes in progress, so it also unblocks them.
 func (c *Conn) Close() error {
-	return c.NetConn().Close()
+	return c.raw.Close()
 }
 
 // StartTLS upgrades the connection after <proceed/> was sent or received.
@@ -313,9 +322,19 @@ func (c *Conn) SendRaw(p []byte) error {
 	return c.write(p, nil)
 }
 
+// ErrNotOpen reports that CloseStream found no stream of ours to close.
+var ErrNotOpen = errors.New("xmlstream: no stream header sent")
+
 // CloseStream writes our closing tag once; the connection stays open for
-// the peer's closing tag (RFC 6120 §4.4).
+// the peer's closing tag (RFC 6120 §4.4). Before our stream header it
+// writes nothing and returns ErrNotOpen.
 func (c *Conn) CloseStream() error {
+	c.wmu.Lock()
+	opened := c.opened
+	c.wmu.Unlock()
+	if !opened {
+		return ErrNotOpen
+	}
 	return c.write([]byte("</stream:stream>"), func() { c.closed = true })
 }
 

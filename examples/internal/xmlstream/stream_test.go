@@ -157,6 +157,12 @@ func TestSendWritesOneElement(t *testing.T) {
 		got <- string(buf)
 	}()
 
+	if err := c.CloseStream(); !errors.Is(err, ErrNotOpen) {
+		t.Errorf("CloseStream before the header: err = %v, want ErrNotOpen", err)
+	}
+	if err := c.WriteHeader(Header{ID: "x", From: "localhost", Version: "1.0"}); err != nil {
+		t.Fatal(err)
+	}
 	m := NewElement(NSClient, "message", "to", "bob@localhost", "type", "chat").
 		Add(NewElement(NSClient, "body").AddText("it's <3"))
 	m.Attr = append(m.Attr, xmlAttr(nsXML, "lang", "en"), xmlAttr("urn:x", "y", "z"))
@@ -174,9 +180,7 @@ func TestSendWritesOneElement(t *testing.T) {
 	}
 	a.Close()
 
-	out := <-got
-	doc := `<stream:stream xmlns='jabber:client' xmlns:stream='` + NSStream + `'>` + out
-	same(t, doc, `<stream:stream xmlns='jabber:client' xmlns:stream='`+NSStream+`'>`+
+	same(t, <-got, `<stream:stream xmlns='jabber:client' xmlns:stream='`+NSStream+`' id='x' from='localhost' version='1.0'>`+
 		`<message to='bob@localhost' type='chat' xml:lang='en' xmlns:p='urn:x' p:y='z'><body>it's &lt;3</body></message>`+
 		`<stream:features><authentication xmlns='urn:xmpp:sasl:2'><mechanism>SCRAM-SHA-1</mechanism></authentication></stream:features>`+
 		`</stream:stream>`)

@@ -185,16 +185,15 @@ func (s *Session) next() (any, error) {
 // watch makes reads and writes fail once ctx is done; the returned function
 // stops watching.
 func (s *Session) watch(ctx context.Context) func() {
-	nc := s.conn.NetConn()
 	if d, ok := ctx.Deadline(); ok {
-		nc.SetDeadline(d)
+		s.conn.SetDeadline(d)
 	}
 	stop := context.AfterFunc(ctx, func() {
-		s.conn.NetConn().SetDeadline(time.Unix(1, 0))
+		s.conn.SetDeadline(time.Unix(1, 0))
 	})
 	return func() {
 		stop()
-		s.conn.NetConn().SetDeadline(time.Time{})
+		s.conn.SetDeadline(time.Time{})
 	}
 }
 
