@@ -55,6 +55,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -162,7 +163,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	if o.demo {
-		if err := demo(ctx, st, o, plainLn, stdout); err != nil {
+		if err := demo(ctx, st, o, plainLn, directLn, stdout); err != nil {
 			return err
 		}
 	}
@@ -176,6 +177,9 @@ func setup(ctx context.Context, o *options, st *store, log *slog.Logger) (*serve
 	cert, path, created, err := certificate(o.data, o.domain, time.Now())
 	if err != nil {
 		return nil, err
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
 	}
 	if created {
 		log.Info("created self-signed certificate", "domain", o.domain, "path", path)
@@ -252,25 +256,33 @@ func addUser(ctx context.Context, st *store, domain, arg string, stdin io.Reader
 
 // demo gives demo@DOMAIN a fresh random password and prints it with the
 // commands to connect. The password is printed, not logged, and not kept.
-func demo(ctx context.Context, st *store, o *options, ln net.Listener, stdout io.Writer) error {
+func demo(ctx context.Context, st *store, o *options, plain, direct net.Listener, stdout io.Writer) error {
 	password := rand.Text()
 	if err := st.SetPassword(ctx, "demo", password); err != nil {
 		return err
 	}
 	jid := "demo@" + o.domain
-	addr := o.addr
-	if ln != nil {
-		addr = ln.Addr().String()
+	connect := "-addr " + addrOf(plain)
+	if plain == nil {
+		connect = "-directtls -addr " + addrOf(direct)
 	}
+	client := fmt.Sprintf("echo '%s' | go run ./examples/client -jid %s %s -cafile %s",
+		password, jid, connect, certPath(o.data))
 	fmt.Fprintf(stdout, `Demo account %s, password for this run: %s
 
 Connect and wait for messages:
-  echo '%s' | go run ./examples/client -jid %s -addr %s -cafile %s -listen
+  %s -listen
 
 Send one from another terminal (a second installation, so a second resource):
-  echo '%s' | go run ./examples/client -jid %s -addr %s -cafile %s -data /tmp/xmppauth-client-2 -to %s -message hello
+  %s -data /tmp/xmppauth-client-2 -to %s -message hello
 
-`, jid, password, password, jid, addr, certPath(o.data),
-		password, jid, addr, certPath(o.data), jid)
+`, jid, password, client, client, jid)
 	return nil
+}
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
 }
