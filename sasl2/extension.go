@@ -42,6 +42,9 @@ type Result struct {
 	JID string
 	// Mechanism is the mechanism that authenticated the user.
 	Mechanism string
+	// Credential is the mechanism's Step.Credential: nil for a password,
+	// the token record for FAST. Policy reads it to decide on tasks.
+	Credential any
 	// UserAgent is the client's <user-agent>, or nil.
 	UserAgent *UserAgent
 	// ClientID is the validated, lower-case user-agent id, or "".

@@ -40,6 +40,10 @@ type Step struct {
 	// AdditionalData is the mechanism's final data for the client (the
 	// SCRAM server signature), or nil.
 	AdditionalData []byte
+	// Credential describes what the user authenticated with, for policy
+	// and extensions: FAST puts the token record here. Nil for passwords.
+	// It must not hold a secret.
+	Credential any
 }
 
 // ClientMechanism is the client side of a SASL mechanism. It may be used by

@@ -252,8 +252,8 @@ func (s *Server) step(ctx context.Context, data []byte) any {
 	if st.Authzid != "" && st.Authzid != bare {
 		return s.fail(Fail(InvalidAuthzid, ""))
 	}
-	s.result.User = st.User
-	s.result.JID = bare
+	s.result.User, s.result.JID = st.User, bare
+	s.result.Credential = st.Credential
 
 	required, err := s.policy(ctx)
 	if err != nil {
