@@ -236,9 +236,10 @@ func (x *clientExchange) Next(challenge []byte) ([]byte, error) {
 		append([]byte(x.header), x.cb...)) + ",r=" + nonce +
 		x.m.cfg.finalExtensions
 	clientKey, stored, serverKey := keys(h, salted)
-	proof := mac(h, stored, x.bare, ",", sf, ",", final)
+	am := []byte(x.bare + "," + sf + "," + final)
+	proof := mac(h, stored, am)
 	subtle.XORBytes(proof, proof, clientKey)
-	x.serverSig = mac(h, serverKey, x.bare, ",", sf, ",", final)
+	x.serverSig = mac(h, serverKey, am)
 	x.state = sentFinal
 	return []byte(final + ",p=" + base64.StdEncoding.EncodeToString(proof)), nil
 }
@@ -350,7 +351,8 @@ func (x *clientExchange) Verify(additional []byte) error {
 	a, _, _, ok := split(string(additional))
 	switch {
 	case ok && a.key == 'e':
-		return fmt.Errorf("scram: server reports %q", a.value[:min(64, len(a.value))])
+		return fmt.Errorf("scram: server reports %q",
+			a.value[:min(64, len(a.value))])
 	case !ok || a.key != 'v':
 		return errors.New("scram: malformed server-final")
 	}

@@ -290,19 +290,7 @@ func TestClientPin(t *testing.T) {
 		if err != nil {
 			return nil, err
 		}
-		cf, _ := cx.Initial()
-		st, err := sx.Next(ctx, cf)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cl, err := cx.Next(st.Challenge)
-		if err != nil {
-			return nil, err
-		}
-		if st, err = sx.Next(ctx, cl); err != nil {
-			return nil, err
-		}
-		return st, cx.Verify(st.AdditionalData)
+		return converse(cx, sx)
 	}
 	t.Run("a verified h= is reported for pinning", func(t *testing.T) {
 		var got []bool

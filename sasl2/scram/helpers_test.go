@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/tls"
 	"encoding/base64"
+	"errors"
 	"strings"
 	"testing"
 
@@ -71,7 +72,7 @@ func proof(t testing.TB, h crypto.Hash, password string, salt []byte,
 		t.Fatal(err)
 	}
 	ck, stored, _ := keys(h, salted)
-	p := mac(h, stored, bare, ",", serverFirst, ",", withoutProof)
+	p := mac(h, stored, []byte(bare+","+serverFirst+","+withoutProof))
 	for i := range p {
 		p[i] ^= ck[i]
 	}
@@ -172,4 +173,36 @@ func login(t testing.TB, srv *sasl2.Server, cli *sasl2.Client) (any, error) {
 		}
 		toServer = back
 	}
+}
+
+// transcript is one exchange run directly, without the core.
+type transcript struct {
+	clientFirst, serverFirst, clientFinal, serverFinal []byte
+}
+
+// converse runs client exchange c against server exchange s and returns
+// the messages and the first error of either side.
+func converse(c sasl2.ClientExchange, s sasl2.Exchange) (transcript, error) {
+	ctx := context.Background()
+	var tr transcript
+	var err error
+	var st sasl2.Step
+	if tr.clientFirst, err = c.Initial(); err != nil {
+		return tr, err
+	}
+	if st, err = s.Next(ctx, tr.clientFirst); err != nil {
+		return tr, err
+	}
+	tr.serverFirst = st.Challenge
+	if tr.clientFinal, err = c.Next(tr.serverFirst); err != nil {
+		return tr, err
+	}
+	if st, err = s.Next(ctx, tr.clientFinal); err != nil {
+		return tr, err
+	}
+	if !st.Done {
+		return tr, errors.New("server not done after client-final")
+	}
+	tr.serverFinal = st.AdditionalData
+	return tr, c.Verify(tr.serverFinal)
 }

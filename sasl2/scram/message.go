@@ -125,24 +125,36 @@ func newNonce(r io.Reader, fixed string) (string, error) {
 	return base64.StdEncoding.EncodeToString(b[:]), nil
 }
 
-// ssdp returns the XEP-0474 §3 hash of what was advertised: the mechanism
-// names sorted by i;octet and joined by 0x1E, then, when XEP-0440 was
-// advertised (bindings not nil), 0x1F and the channel-binding types sorted
-// and joined the same way.
+// ssdp returns the XEP-0474 §3 hash of what was advertised, in base64:
+// the mechanism names sorted by i;octet and joined by 0x1E, then, when
+// XEP-0440 was advertised (bindings not nil), 0x1F and the channel-binding
+// types sorted and joined the same way.
 func ssdp(h crypto.Hash, mechanisms, bindings []string) string {
-	d := h.New()
-	join := func(names []string) {
-		for i, n := range slices.Sorted(slices.Values(names)) {
-			if i > 0 {
-				d.Write([]byte{0x1e})
-			}
-			io.WriteString(d, n)
-		}
-	}
-	join(mechanisms)
+	return string(appendSSDP(nil, h, mechanisms, bindings))
+}
+
+// appendSSDP appends the hash that ssdp returns to dst.
+func appendSSDP(dst []byte, h crypto.Hash, mechanisms, bindings []string) []byte {
+	var buf [512]byte
+	b := join(buf[:0], mechanisms)
 	if bindings != nil {
-		d.Write([]byte{0x1f})
-		join(bindings)
+		b = join(append(b, 0x1f), bindings)
 	}
-	return base64.StdEncoding.EncodeToString(d.Sum(nil))
+	d := h.New()
+	d.Write(b)
+	return base64.StdEncoding.AppendEncode(dst, d.Sum(buf[:0]))
+}
+
+// join appends names to b, sorted by i;octet and separated by 0x1E.
+func join(b []byte, names []string) []byte {
+	var arr [16]string
+	sorted := append(arr[:0], names...)
+	slices.Sort(sorted)
+	for i, n := range sorted {
+		if i > 0 {
+			b = append(b, 0x1e)
+		}
+		b = append(b, n...)
+	}
+	return b
 }

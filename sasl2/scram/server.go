@@ -109,7 +109,7 @@ func (s *server) Start(_ context.Context, c *sasl2.Conn, _ *sasl2.Authenticate) 
 func (s *server) fake(user string) Credentials {
 	h := s.v.hash
 	salt := mac(crypto.SHA256, s.secret,
-		"scram fake salt\x00", h.String(), "\x00", user)
+		[]byte("scram fake salt\x00"+h.String()+"\x00"+user))
 	n := s.cfg.Iterations
 	if n <= 0 {
 		n = DefaultIterations
@@ -190,9 +190,9 @@ func (x *serverExchange) first(ctx context.Context, data []byte) (sasl2.Step, er
 	x.header, x.user, x.authzid = m.header, m.user, m.authzid
 	x.nonce = m.nonce + snonce
 	sf := x.serverFirst()
-	x.prefix = m.bare + "," + sf + ","
+	x.prefix = m.bare + "," + string(sf) + ","
 	x.state = awaitFinal
-	return sasl2.Step{Challenge: []byte(sf)}, nil
+	return sasl2.Step{Challenge: sf}, nil
 }
 
 // bind checks the GS2 channel-binding flag against the mechanism and the
@@ -243,19 +243,17 @@ func (x *serverExchange) lookup(ctx context.Context, user string) error {
 
 // serverFirst builds server-first, with the XEP-0474 hash of what this
 // connection advertised.
-func (x *serverExchange) serverFirst() string {
-	var b strings.Builder
-	b.WriteString("r=")
-	b.WriteString(x.nonce)
-	b.WriteString(",s=")
-	b.WriteString(base64.StdEncoding.EncodeToString(x.creds.Salt))
-	b.WriteString(",i=")
-	b.WriteString(strconv.Itoa(x.creds.Iterations))
+func (x *serverExchange) serverFirst() []byte {
+	enc := base64.StdEncoding
+	b := make([]byte, 0, 64+len(x.nonce)+enc.EncodedLen(len(x.creds.Salt)))
+	b = append(append(b, "r="...), x.nonce...)
+	b = enc.AppendEncode(append(b, ",s="...), x.creds.Salt)
+	b = strconv.AppendInt(append(b, ",i="...), int64(x.creds.Iterations), 10)
 	if c := x.conn; len(c.Advertised) > 0 {
-		b.WriteString(",h=")
-		b.WriteString(ssdp(x.s.v.hash, c.Advertised, c.AdvertisedBindings))
+		b = appendSSDP(append(b, ",h="...), x.s.v.hash, c.Advertised,
+			c.AdvertisedBindings)
 	}
-	return b.String()
+	return b
 }
 
 // final checks client-final and answers with the server signature.
@@ -277,20 +275,21 @@ func (x *serverExchange) final(data []byte) (sasl2.Step, error) {
 
 	// ClientKey := ClientProof XOR HMAC(StoredKey, AuthMessage), and
 	// H(ClientKey) must be StoredKey (RFC 5802 §3).
-	key := mac(h, x.creds.StoredKey, x.prefix, m.withoutProof)
+	am := make([]byte, 0, len(x.prefix)+len(m.withoutProof))
+	am = append(append(am, x.prefix...), m.withoutProof...)
+	key := mac(h, x.creds.StoredKey, am)
 	subtle.XORBytes(key, key, m.proof)
 	if subtle.ConstantTimeCompare(sum(h, key), x.creds.StoredKey) != 1 ||
 		!x.known {
 		return sasl2.Step{}, denied()
 	}
 
-	sig := mac(h, x.creds.ServerKey, x.prefix, m.withoutProof)
+	sig := mac(h, x.creds.ServerKey, am)
 	x.state = over
+	v := make([]byte, 0, 2+base64.StdEncoding.EncodedLen(len(sig)))
+	v = base64.StdEncoding.AppendEncode(append(v, "v="...), sig)
 	return sasl2.Step{
-		Done:           true,
-		User:           x.user,
-		Authzid:        x.authzid,
-		AdditionalData: []byte("v=" + base64.StdEncoding.EncodeToString(sig)),
+		Done: true, User: x.user, Authzid: x.authzid, AdditionalData: v,
 	}, nil
 }
 

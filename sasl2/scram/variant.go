@@ -7,7 +7,6 @@ import (
 	_ "crypto/sha1"
 	_ "crypto/sha256"
 	_ "crypto/sha512"
-	"io"
 	"strings"
 )
 
@@ -54,12 +53,10 @@ func anyPlus(mechanisms []string) bool {
 	return false
 }
 
-// mac returns HMAC-H(key, the concatenated parts).
-func mac(h crypto.Hash, key []byte, parts ...string) []byte {
+// mac returns HMAC-H(key, msg).
+func mac(h crypto.Hash, key, msg []byte) []byte {
 	m := hmac.New(h.New, key)
-	for _, p := range parts {
-		io.WriteString(m, p)
-	}
+	m.Write(msg)
 	return m.Sum(nil)
 }
 
@@ -73,6 +70,6 @@ func sum(h crypto.Hash, b []byte) []byte {
 // keys derives ClientKey, StoredKey and ServerKey from SaltedPassword
 // (RFC 5802 §3).
 func keys(h crypto.Hash, salted []byte) (client, stored, server []byte) {
-	client = mac(h, salted, "Client Key")
-	return client, sum(h, client), mac(h, salted, "Server Key")
+	client = mac(h, salted, []byte("Client Key"))
+	return client, sum(h, client), mac(h, salted, []byte("Server Key"))
 }
