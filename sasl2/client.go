@@ -65,7 +65,7 @@ func (c *Client) Start(ctx context.Context, features *Authentication, cb *Channe
 	}
 
 	a := &Authenticate{UserAgent: c.cfg.UserAgent}
-	if err := c.pick(ctx); err != nil {
+	if err := c.pick(ctx, c.inline(features.Inline)); err != nil {
 		return nil, err
 	}
 	a.Mechanism = c.mech
@@ -84,10 +84,29 @@ func (c *Client) Start(ctx context.Context, features *Authentication, cb *Channe
 	return a, nil
 }
 
-// pick starts the first configured mechanism that the server offers and
-// that can run here.
-func (c *Client) pick(ctx context.Context) error {
-	for _, m := range c.cfg.Mechanisms {
+// inline asks the extensions for the mechanisms they can run among those
+// the server offered inside inline features, and records their names in
+// Conn.Inline.
+func (c *Client) inline(features []Element) []ClientMechanism {
+	c.conn.Inline = nil
+	var out []ClientMechanism
+	for _, e := range c.cfg.Extensions {
+		im, ok := e.(ClientInlineMechanisms)
+		if !ok {
+			continue
+		}
+		for _, m := range im.InlineMechanisms(c.conn, features) {
+			c.conn.Inline = append(c.conn.Inline, m.Name())
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// pick starts the first mechanism that the server offers and that can run
+// here: those offered inline first, then the configured ones.
+func (c *Client) pick(ctx context.Context, inline []ClientMechanism) error {
+	for _, m := range slices.Concat(inline, c.cfg.Mechanisms) {
 		if !c.conn.Offered(m.Name()) {
 			continue
 		}

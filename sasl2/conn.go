@@ -43,6 +43,13 @@ type Conn struct {
 	// AdvertisedBindings lists the XEP-0440 types sent or received, or nil
 	// when no <sasl-channel-binding> was part of the features.
 	AdvertisedBindings []string
+	// Inline lists the mechanisms offered inside an inline feature instead
+	// of <authentication>, such as the HT mechanisms in FAST's <fast>
+	// (XEP-0484 §3). The state machines fill it from the extensions that
+	// implement InlineMechanisms (server) or ClientInlineMechanisms
+	// (client). These names are never in Advertised, so they take no part
+	// in the XEP-0474 hash or in the choice of XEP-0440 types.
+	Inline []string
 }
 
 // Binding returns the data of the channel binding of type t, if this
@@ -56,10 +63,12 @@ func (c *Conn) Binding(t string) ([]byte, bool) {
 	return nil, false
 }
 
-// Offered reports whether the mechanism was advertised on this stream. Names
-// are compared exactly: RFC 4422 names are upper case.
+// Offered reports whether the mechanism was offered on this stream, in
+// <authentication> or inside an inline feature. Names are compared
+// exactly: RFC 4422 names are upper case.
 func (c *Conn) Offered(mechanism string) bool {
-	return slices.Contains(c.Advertised, mechanism)
+	return slices.Contains(c.Advertised, mechanism) ||
+		slices.Contains(c.Inline, mechanism)
 }
 
 // Bindings returns the channel bindings a TLS connection supports, strongest

@@ -14,7 +14,9 @@
 //   - Extension and ClientExtension are inline features: they advertise a
 //     child of <inline>, receive the children of <authenticate> in their
 //     namespace, and contribute to <success> once the account is known
-//     (Bind 2 and FAST are extensions).
+//     (Bind 2 and FAST are extensions). An extension may also offer
+//     mechanisms inside its feature instead of <authentication>, as FAST
+//     does: see InlineMechanisms and ClientInlineMechanisms.
 //   - Task and ClientTask are the task engine of XEP-0388 §2.6: after the
 //     mechanism succeeds the server may answer <continue> with the tasks its
 //     policy requires, and each task exchanges <task-data> until it passes or

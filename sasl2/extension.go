@@ -65,3 +65,35 @@ type ClientExtension interface {
 	// fails the authentication on the client.
 	Success(s *Success) error
 }
+
+// InlineMechanisms is implemented by an Extension whose inline feature
+// offers mechanisms of its own, as FAST offers its HT mechanisms inside
+// <fast> rather than in <authentication> (XEP-0484 §3).
+//
+// Server.Features puts the names of the mechanisms it returns in
+// Conn.Inline and leaves them out of <authentication>; the extension's
+// Advertise, which runs next, lists them in its feature. An
+// <authenticate> naming one of them runs the mechanism of that name that
+// InlineMechanisms returns for the stream at that moment.
+type InlineMechanisms interface {
+	Extension
+	// InlineMechanisms returns the mechanisms to offer on c, each one
+	// available there.
+	InlineMechanisms(c *Conn) []Mechanism
+}
+
+// ClientInlineMechanisms is implemented by a ClientExtension that can
+// authenticate with mechanisms a server offers inside an inline feature.
+//
+// Client.Start calls it first, with the server's inline features. The
+// names of the mechanisms it returns go into Conn.Inline, and the client
+// tries those mechanisms, in order, before ClientConfig.Mechanisms: a
+// client that holds a FAST token uses it rather than the password. The
+// extension's Request runs after the pick and may look at what was
+// picked.
+type ClientInlineMechanisms interface {
+	ClientExtension
+	// InlineMechanisms returns the mechanisms the server offers in inline
+	// that the extension can run on c, strongest first, or none.
+	InlineMechanisms(c *Conn, inline []Element) []ClientMechanism
+}

@@ -106,6 +106,19 @@ func (s *Server) Features() (*Authentication, *ChannelBindingFeature) {
 		return nil, nil
 	}
 	s.conn.Advertised, s.conn.AdvertisedBindings = a.Mechanisms, nil
+
+	// Mechanisms offered inline stay out of <authentication>, and so out
+	// of the XEP-0474 hash and the XEP-0440 decision below.
+	s.conn.Inline = nil
+	for _, e := range s.cfg.Extensions {
+		if im, ok := e.(InlineMechanisms); ok {
+			for _, m := range im.InlineMechanisms(s.conn) {
+				if !s.conn.Offered(m.Name()) {
+					s.conn.Inline = append(s.conn.Inline, m.Name())
+				}
+			}
+		}
+	}
 	for _, e := range s.cfg.Extensions {
 		if el, ok := e.Advertise(s.conn); ok {
 			a.Inline = append(a.Inline, el)
@@ -190,16 +203,7 @@ func (s *Server) outOfOrder(what string) error {
 func (s *Server) authenticate(ctx context.Context, a *Authenticate) any {
 	s.result = Result{UserAgent: a.UserAgent}
 	s.result.ClientID, _ = a.UserAgent.ClientID()
-	if !s.conn.Offered(a.Mechanism) {
-		return s.fail(Fail(InvalidMechanism, ""))
-	}
-	var m Mechanism
-	for _, c := range s.cfg.Mechanisms {
-		if c.Name() == a.Mechanism {
-			m = c
-			break
-		}
-	}
+	m := s.mechanism(a.Mechanism)
 	if m == nil {
 		return s.fail(Fail(InvalidMechanism, ""))
 	}
@@ -232,6 +236,32 @@ func (s *Server) authenticate(ctx context.Context, a *Authenticate) any {
 	}
 	s.attempt.exchange = x
 	return s.step(ctx, a.InitialResponse)
+}
+
+// mechanism returns the mechanism of that name offered on this stream, in
+// <authentication> or inline, or nil.
+func (s *Server) mechanism(name string) Mechanism {
+	if slices.Contains(s.conn.Advertised, name) {
+		for _, m := range s.cfg.Mechanisms {
+			if m.Name() == name {
+				return m
+			}
+		}
+		return nil
+	}
+	if !slices.Contains(s.conn.Inline, name) {
+		return nil
+	}
+	for _, e := range s.cfg.Extensions {
+		if im, ok := e.(InlineMechanisms); ok {
+			for _, m := range im.InlineMechanisms(s.conn) {
+				if m.Name() == name {
+					return m
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // step runs the mechanism on one client message.
