@@ -23,9 +23,11 @@ type Store interface {
 	// for a wrong password. Any other error fails the exchange closed with
 	// temporary-auth-failure. The caller does not modify what is returned.
 	//
-	// The server does not normalise user: a store that matches names
-	// loosely (case folding, say) authenticates the spelling the client
-	// sent, and the authenticated JID carries it.
+	// The server does not normalise user. A store may compare names as
+	// XMPP compares localparts (folding case, say), and then the
+	// authenticated JID carries the spelling the client sent; it must not
+	// trim or otherwise rewrite them, so that " user" is not "user".
+	// scramtest.TestStore checks an implementation.
 	Credentials(ctx context.Context, user string, h crypto.Hash) (Credentials, error)
 }
 
