@@ -45,6 +45,10 @@ type Event struct {
 	Task      string
 	Condition Condition
 	ClientID  string
+	// Err is the cause of a failure as the mechanism, task or extension
+	// reported it: a storage error behind temporary-auth-failure, say. It
+	// is for the host's logs and never goes on the wire.
+	Err error
 }
 
 type serverState int
@@ -279,7 +283,7 @@ func (s *Server) step(ctx context.Context, data []byte) any {
 	// non-empty authzid must name the user's own JID, and must agree with
 	// the stream's 'from'.
 	bare := st.User + "@" + s.conn.Domain
-	if st.Authzid != "" && st.Authzid != bare {
+	if st.Authzid != "" && (st.Authzid != bare || s.conn.From != "" && s.conn.From != st.Authzid) {
 		return s.fail(Fail(InvalidAuthzid, ""))
 	}
 	s.result.User, s.result.JID = st.User, bare
@@ -376,7 +380,7 @@ func (s *Server) succeed(ctx context.Context, additional []byte) any {
 // fail ends the attempt; the stream may authenticate again.
 func (s *Server) fail(err error) *Failure {
 	f := failure(err)
-	s.audit(Event{Kind: EventFailure, Condition: f.Condition})
+	s.audit(Event{Kind: EventFailure, Condition: f.Condition, Err: err})
 	s.state, s.attempt, s.required, s.task = idle, nil, nil, nil
 	s.result = Result{}
 	return f

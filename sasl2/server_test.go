@@ -303,6 +303,14 @@ func TestFailures(t *testing.T) {
 			t.Error("inline request processed")
 		}
 	})
+	t.Run("an authzid that differs from the stream's from is invalid-authzid", func(t *testing.T) {
+		h := newHarness(t, nil)
+		h.srv.conn.From = "other@example.org"
+		// \0user\0pencil with the authzid user@example.org
+		h.wantFailure(auth("TEST", "dXNlckBleGFtcGxlLm9yZwB1c2VyAHBlbmNpbA=="), InvalidAuthzid)
+		h.srv.conn.From = "user@example.org"
+		h.wantSuccess(auth("TEST", "dXNlckBleGFtcGxlLm9yZwB1c2VyAHBlbmNpbA=="))
+	})
 	t.Run("an extension veto fails the attempt", func(t *testing.T) {
 		h := newHarness(t, nil)
 		h.wantFailure(auth("TEST", goodPlain, "<ext xmlns='urn:example:ext' veto='1'/>"), MalformedRequest)
@@ -427,6 +435,10 @@ func TestAudit(t *testing.T) {
 	srv.Receive(ctx, decodeString(t, auth("TEST", badPlain)))
 	srv.Receive(ctx, decodeString(t, auth("TEST", goodPlain)))
 	srv.Receive(ctx, decodeString(t, task(nextCode, "TOTP-EXAMPLE")))
+	if events[0].Err == nil {
+		t.Error("failure event without its cause")
+	}
+	events[0].Err = nil
 	want := []Event{
 		{Kind: EventFailure, Mechanism: "TEST", Condition: NotAuthorized},
 		{Kind: EventTaskPassed, User: "user", Mechanism: "TEST", Task: "TOTP-EXAMPLE"},

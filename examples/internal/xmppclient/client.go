@@ -239,10 +239,18 @@ func (s *Session) authenticate(ctx context.Context, password string) error {
 		Bindings: sasl2.Bindings(cs, nil),
 	}
 	var mechs []sasl2.ClientMechanism
+	binds := false
 	for _, m := range scram.ClientMechanisms(s.cfg.JID.Local, password, nil) {
 		if len(s.cfg.Mechanisms) == 0 || slices.Contains(s.cfg.Mechanisms, m.Name()) {
 			mechs = append(mechs, m)
+			binds = binds || strings.HasSuffix(m.Name(), "-PLUS")
 		}
+	}
+	// Limited to mechanisms without channel binding, the client is one
+	// that does not bind: it says so with the GS2 flag "n" (XEP-0440 §5
+	// rule 2) instead of suspecting a downgrade.
+	if !binds {
+		conn.Bindings = nil
 	}
 	b := &bind2.Client{Tag: s.cfg.Tag}
 	if s.cfg.Carbons {
