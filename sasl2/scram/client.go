@@ -131,7 +131,7 @@ func (m *client) Start(_ context.Context, c *sasl2.Conn) (sasl2.ClientExchange, 
 }
 
 // choose decides the GS2 channel-binding flag by XEP-0440 §5, as revised by
-// XEP-0474 §4 (BC-25). needSSDP reports that the exchange may go on only if
+// XEP-0474 §4. needSSDP reports that the exchange may go on only if
 // server-first carries a matching XEP-0474 hash.
 func choose(c *sasl2.Conn, plus bool) (flag string, cb []byte, needSSDP bool, err error) {
 	serverPlus, types := anyPlus(c.Advertised), c.AdvertisedBindings
@@ -244,7 +244,7 @@ func (x *clientExchange) Next(challenge []byte) ([]byte, error) {
 	return []byte(final + ",p=" + base64.StdEncoding.EncodeToString(proof)), nil
 }
 
-// serverFirst checks server-first (RFC 5802 §5.1, BC-17):
+// serverFirst checks server-first (RFC 5802 §5.1):
 //
 //	"r=" nonce ",s=" salt ",i=" iteration-count ["," extensions]
 func (x *clientExchange) serverFirst(msg string) (nonce string, salt []byte, iter int, err error) {

@@ -26,7 +26,7 @@ type ServerConfig struct {
 	// Rand is the source of server nonces; nil means crypto/rand.
 	Rand io.Reader
 	// Secret keys the salts made up for unknown users, so that every
-	// attempt for one unknown name sees the same salt (BC-24). It is
+	// attempt for one unknown name sees the same salt. It is
 	// secret; 32 random bytes will do. Nil means a random secret drawn
 	// once per process, which changes on restart and differs between the
 	// nodes of a cluster: give a cluster one shared secret.
@@ -105,7 +105,7 @@ func (s *server) Start(_ context.Context, c *sasl2.Conn, _ *sasl2.Authenticate) 
 
 // fake makes up credentials for a user the store does not know: the salt
 // is a keyed hash of the name, so every attempt for the name sees the same
-// one, and the keys match no proof (BC-24).
+// one, and the keys match no proof.
 func (s *server) fake(user string) Credentials {
 	h := s.v.hash
 	salt := mac(crypto.SHA256, s.secret,
@@ -196,7 +196,7 @@ func (x *serverExchange) first(ctx context.Context, data []byte) (sasl2.Step, er
 }
 
 // bind checks the GS2 channel-binding flag against the mechanism and the
-// connection (RFC 5802 §6 and §7, BC-16).
+// connection (RFC 5802 §6 and §7).
 func (x *serverExchange) bind(m *clientFirst) error {
 	plus := x.s.v.plus
 	switch m.flag {
@@ -265,7 +265,7 @@ func (x *serverExchange) final(data []byte) (sasl2.Step, error) {
 	}
 
 	// c= carries exactly the GS2 header as received, then the binding
-	// data for 'p' only; the nonce is the combined one (BC-16 3, 8, 9).
+	// data for 'p' only; the nonce is the combined one.
 	want := make([]byte, 0, len(x.header)+len(x.cbData))
 	want = append(append(want, x.header...), x.cbData...)
 	if subtle.ConstantTimeCompare(m.binding, want) != 1 ||
