@@ -14,6 +14,6 @@
 // that keep more precision pass too. It treats a nil and an empty Sealed or
 // Factors as equal, and compares times as instants, whatever their location.
 //
-// A durable store should also race several handles or pools on one
-// database; the suite cannot open those for it.
+// A durable store runs TestShared too, with several handles or pools on
+// one database, as several processes or server nodes would open it.
 package fasttest

@@ -19,6 +19,14 @@ func TestReference(t *testing.T) {
 	})
 }
 
+// TestSharedReference runs the shared suite with two handles on one map.
+func TestSharedReference(t *testing.T) {
+	fasttest.TestShared(t, func(*testing.T) []fast.Store {
+		r := &reference{clients: make(map[[2]string]*[2]*fast.Token)}
+		return []fast.Store{r, r}
+	})
+}
+
 // reference is a fast.Store in a map behind a mutex.
 type reference struct {
 	mu      sync.Mutex

@@ -2,9 +2,7 @@ package sqlitestore_test
 
 import (
 	"database/sql"
-	"errors"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -93,55 +91,10 @@ func TestTimesKeepMicroseconds(t *testing.T) {
 	}
 }
 
-// TestTwoHandlesRace opens the file twice, as two processes would, and
-// races uses of one token through both.
-func TestTwoHandlesRace(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "fast.db")
-	stores := []*sqlitestore.Store{open(t, path), open(t, path)}
-	ctx := t.Context()
-	tok := &fast.Token{ID: "a", User: "alice", ClientID: "phone"}
-	if err := stores[0].Issue(ctx, tok); err != nil {
-		t.Fatal(err)
-	}
-
-	const rounds, racers = 20, 32
-	for round := int64(1); round <= rounds; round++ {
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		won, errs := 0, []error(nil)
-		start := make(chan struct{})
-		for i := range racers {
-			wg.Go(func() {
-				<-start
-				slot := fast.Current
-				if round == 1 {
-					slot = fast.New
-				}
-				err := stores[i%2].Use(ctx, "alice", "phone", slot, "a",
-					round)
-				mu.Lock()
-				defer mu.Unlock()
-				switch {
-				case err == nil:
-					won++
-				case !errors.Is(err, fast.ErrConflict):
-					errs = append(errs, err)
-				}
-			})
-		}
-		close(start)
-		wg.Wait()
-		if won != 1 || errs != nil {
-			t.Fatalf("round %d: %d winners, errors %v", round, won, errs)
-		}
-	}
-
-	err := stores[1].Use(ctx, "alice", "phone", fast.Current, "a", rounds)
-	if !errors.Is(err, fast.ErrConflict) {
-		t.Errorf("replay of count %d = %v, want ErrConflict", rounds, err)
-	}
-	cur, _, err := stores[0].Tokens(ctx, "alice", "phone")
-	if err != nil || cur == nil || cur.Count != rounds {
-		t.Errorf("Tokens = %v, %v, want count %d", cur, err, rounds)
-	}
+// TestTwoHandles opens each database twice, as two processes would.
+func TestTwoHandles(t *testing.T) {
+	fasttest.TestShared(t, func(t *testing.T) []fast.Store {
+		path := filepath.Join(t.TempDir(), "fast.db")
+		return []fast.Store{open(t, path), open(t, path)}
+	})
 }
