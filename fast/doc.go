@@ -6,4 +6,37 @@
 // the server's inline <fast> feature with token issue, rotation and
 // invalidation, the client side, and the Store of tokens with its
 // in-memory implementation.
+//
+// # Mechanisms
+//
+// HT-<HASH>-<CB> names twenty mechanisms: SHA-256, SHA-384, SHA-512,
+// SHA3-256 and SHA3-512, each with tls-exporter (EXPR),
+// tls-server-end-point (ENDP), tls-unique (UNIQ) or no channel binding
+// (NONE). The client sends the localpart, a NUL and HMAC(token,
+// "Initiator" || cb-data); the server answers HMAC(token, "Responder" ||
+// cb-data) in <additional-data>, which the client verifies. The key is the
+// token string exactly as issued. Later IETF drafts changed the framing;
+// the message format sits behind a small codec so that one of them could
+// be added without touching the rest.
+//
+// # Server
+//
+// NewServer returns a sasl2.Extension that also brings the HT mechanisms,
+// through sasl2.InlineMechanisms: they are offered inside <fast>, never in
+// <authentication>, so they stay out of the XEP-0474 hash and the
+// XEP-0440 list. Tokens live in two slots per account and user-agent id
+// (see Store): a new token waits in New, the old one stays valid until
+// the new one is used, and every use advances the replay count with one
+// compare-and-set. Token secrets are sealed at rest (NewAESGCM).
+//
+// The server never offers tls-0rtt: Go's crypto/tls has no TLS 1.3 early
+// data for TCP. It still checks the count whenever a client sends one.
+//
+// # Client
+//
+// NewClient returns a sasl2.ClientExtension that keeps tokens through a
+// Keeper, logs in with a token when it holds a usable one, and asks for a
+// token on a password login. When a token login fails, the host calls
+// Client.Failed and, on ErrRejected, authenticates again on a new
+// connection.
 package fast

@@ -1,0 +1,160 @@
+package fast
+
+import (
+	"context"
+	"crypto/hmac"
+	"errors"
+	"fmt"
+
+	"github.com/xmppauth/xmppauth/sasl2"
+)
+
+// mechanism is the server side of one HT mechanism, bound to the Server
+// whose tokens it checks.
+type mechanism struct {
+	s  *Server
+	ht *ht
+}
+
+// Name implements sasl2.Mechanism.
+func (m *mechanism) Name() string { return m.ht.name }
+
+// Available implements sasl2.Mechanism.
+func (m *mechanism) Available(c *sasl2.Conn) bool { return m.ht.usable(c) }
+
+// Start implements sasl2.Mechanism. It reads the client id and the <fast>
+// of the request; the extension has already refused a request without
+// one.
+func (m *mechanism) Start(_ context.Context, c *sasl2.Conn, a *sasl2.Authenticate) (sasl2.Exchange, error) {
+	x := &exchange{m: m, cb: m.ht.cbData(c)}
+	x.clientID, _ = a.UserAgent.ClientID()
+	for _, e := range a.Extensions {
+		if is(e, "fast") {
+			auth, err := ParseAuth(e)
+			if err != nil {
+				break
+			}
+			x.count = auth.Count
+			return x, nil
+		}
+	}
+	return nil, sasl2.Fail(sasl2.MalformedRequest, "")
+}
+
+// exchange is one HT authentication on the server.
+type exchange struct {
+	m        *mechanism
+	cb       []byte
+	clientID string
+	count    int64
+	asked    bool
+	over     bool
+}
+
+var (
+	notAuthorized      = sasl2.Fail(sasl2.NotAuthorized, "")
+	credentialsExpired = sasl2.Fail(sasl2.CredentialsExpired, "")
+)
+
+// Next implements sasl2.Exchange. HT is client-first and done in one
+// message; a client that sent no initial response gets an empty challenge
+// (RFC 4422 §5) and then the same checks:
+//
+//  1. the message parses, or malformed-request;
+//  2. the request has a valid client id and the store knows the client,
+//     or not-authorized;
+//  3. a token bound to this mechanism, the New one first, opens and
+//     matches the client's HMAC in constant time; if none does,
+//     credentials-expired where the client's tokens were replaced,
+//     invalidated or revoked, and not-authorized where it holds tokens
+//     for other mechanisms only (XEP-0484 §4);
+//  4. the token has not expired, or credentials-expired;
+//  5. a count, if sent, is above the highest processed, and one is sent
+//     once the token has seen one, or not-authorized (a replay,
+//     XEP-0484 §5.2);
+//  6. the store records the use atomically, or not-authorized when
+//     another login with the token won the race.
+func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
+	if data == nil && !x.asked {
+		x.asked = true
+		return sasl2.Step{Challenge: []byte{}}, nil
+	}
+	if x.over {
+		return sasl2.Step{}, sasl2.Fail(sasl2.MalformedRequest, "")
+	}
+	x.over = true
+	s := x.m.s
+
+	user, proof, err := draft.parseInitiator(x.m.ht, data)
+	if err != nil {
+		return sasl2.Step{}, sasl2.Fail(sasl2.MalformedRequest, "")
+	}
+	if x.clientID == "" {
+		return sasl2.Step{}, notAuthorized
+	}
+	cur, next, err := s.store.Tokens(ctx, user, x.clientID)
+	if errors.Is(err, ErrNotFound) {
+		return sasl2.Step{}, notAuthorized
+	}
+	if err != nil {
+		return sasl2.Step{}, fmt.Errorf("fast: reading tokens: %w", err)
+	}
+
+	t, slot, responder, bound := x.match(user, proof, cur, next)
+	switch {
+	case t == nil && bound == 0 && (cur != nil || next != nil):
+		return sasl2.Step{}, notAuthorized
+	case t == nil:
+		return sasl2.Step{}, credentialsExpired
+	case !s.now().Before(t.Expiry):
+		return sasl2.Step{}, credentialsExpired
+	case x.count > 0 && x.count <= t.Count, x.count == 0 && t.Count > 0:
+		// A replay; or a count left out of a request with a token that
+		// has seen counts, as a replay would be to get past the check.
+		return sasl2.Step{}, notAuthorized
+	}
+
+	err = s.store.Use(ctx, user, x.clientID, slot, t.ID, x.count)
+	if errors.Is(err, ErrConflict) {
+		return sasl2.Step{}, notAuthorized
+	}
+	if err != nil {
+		return sasl2.Step{}, fmt.Errorf("fast: recording a use: %w", err)
+	}
+
+	c := &credential{token: *t}
+	c.token.Sealed = nil
+	if x.count > 0 {
+		c.token.Count = x.count
+	}
+	if slot == Current {
+		c.pending = next
+	}
+	return sasl2.Step{
+		Done: true, User: user, AdditionalData: responder, Credential: c,
+	}, nil
+}
+
+// match finds the token whose proof the client sent, trying New before
+// Current (XEP-0484 §4), and returns it with its slot and the responder
+// message. bound counts the tokens bound to this mechanism.
+func (x *exchange) match(user string, proof []byte, cur, next *Token) (t *Token, slot Slot, responder []byte, bound int) {
+	h, ad := x.m.ht, associated(user, x.clientID)
+	for _, c := range [...]struct {
+		t    *Token
+		slot Slot
+	}{{next, New}, {cur, Current}} {
+		if c.t == nil || c.t.Mechanism != h.name {
+			continue
+		}
+		bound++
+		secret, err := x.m.s.sealer.Open(c.t.Sealed, ad)
+		if err != nil {
+			continue
+		}
+		if hmac.Equal(draft.proof(h, secret, x.cb), proof) {
+			return c.t, c.slot, draft.responder(h, secret, x.cb), bound
+		}
+	}
+	return nil, 0, nil, bound
+}

@@ -1,0 +1,478 @@
+package fast
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"time"
+
+	"github.com/xmppauth/xmppauth/sasl2"
+)
+
+// Defaults for Config.
+const (
+	// DefaultTTL is how long a token is valid: two weeks.
+	DefaultTTL = 14 * 24 * time.Hour
+	// DefaultRotateAfter is the age at which a token used to log in is
+	// replaced: a day.
+	DefaultRotateAfter = 24 * time.Hour
+	// RotateAlways, as Config.RotateAfter, replaces the token on every
+	// FAST login. Tests use it; a server would write a token on every
+	// reconnection.
+	RotateAlways time.Duration = -1
+)
+
+// defaultMechanisms are offered when Config.Mechanisms is nil: SHA-256,
+// which every deployed client speaks, and SHA-512, which Conversations
+// prefers, each with every channel binding.
+var defaultMechanisms = []string{
+	"HT-SHA-512-EXPR", "HT-SHA-256-EXPR",
+	"HT-SHA-512-ENDP", "HT-SHA-256-ENDP",
+	"HT-SHA-512-UNIQ", "HT-SHA-256-UNIQ",
+	"HT-SHA-512-NONE", "HT-SHA-256-NONE",
+}
+
+// Config configures FAST on the server. It must not change once NewServer
+// has used it.
+type Config struct {
+	// Store keeps the tokens. Required.
+	Store Store
+	// Sealer seals token secrets before they reach the Store; see
+	// NewAESGCM. Required.
+	Sealer Sealer
+	// Mechanisms lists the HT mechanisms to offer, in the order
+	// advertised; each is offered only on streams where it can run. Nil
+	// means HT-SHA-512 and HT-SHA-256 with every channel binding.
+	Mechanisms []string
+	// TTL is how long an issued token is valid. Zero means DefaultTTL.
+	TTL time.Duration
+	// RotateAfter is the age at which a token that a client logs in with
+	// is replaced by a new one, sent in <success> (XEP-0484 §3.4). Zero
+	// means DefaultRotateAfter; RotateAlways replaces it every time. It
+	// must be shorter than TTL.
+	RotateAfter time.Duration
+	// Now returns the current time. Nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of token strings and ids, read for many streams
+	// at once. Nil means crypto/rand.
+	Rand io.Reader
+	// Audit, when not nil, receives an event for every token issued,
+	// rotated, invalidated or revoked. It is called synchronously and
+	// must not block. No event carries a token string.
+	Audit func(Event)
+}
+
+// EventKind says what an Event reports.
+type EventKind int
+
+// The kinds of Event.
+const (
+	// EventIssued: a token was issued on the client's <request-token>.
+	EventIssued EventKind = iota + 1
+	// EventRotated: a token was issued to replace the one the client
+	// logged in with.
+	EventRotated
+	// EventInvalidated: the client invalidated the token it logged in
+	// with.
+	EventInvalidated
+	// EventRevoked: every token of User was revoked by Server.Revoke.
+	EventRevoked
+)
+
+// Event is an audit record of the server's token bookkeeping.
+type Event struct {
+	Kind EventKind
+	User string
+	// ClientID, TokenID, Mechanism and Expiry describe the token; they
+	// are empty for EventRevoked.
+	ClientID  string
+	TokenID   string
+	Mechanism string
+	Expiry    time.Time
+}
+
+// Server is FAST on the server: the sasl2.Extension that advertises
+// <fast>, reads <request-token> and <fast> in <authenticate>, and issues,
+// rotates and invalidates tokens in <success>; and, through
+// sasl2.InlineMechanisms, the HT mechanisms that log in with the tokens.
+// Put it in sasl2.Config.Extensions after Bind 2, and not in
+// sasl2.Config.Mechanisms: its mechanisms are offered inside <fast>, never
+// in <authentication>.
+//
+// A token is issued only after full authentication, tasks included, to a
+// client that sent a valid user-agent id, for an HT mechanism offered on
+// the stream; it is stored before <success> is sent, and a storage error
+// fails the authentication with temporary-auth-failure. Tasks must never
+// run for a token login (XEP-0484 §4): wrap the policy with Policy.
+//
+// When a password changes or an account is deleted, the host calls
+// Revoke (or Store.Revoke) so that no token outlives it.
+//
+// A Server is safe for concurrent use.
+type Server struct {
+	store       Store
+	sealer      Sealer
+	ttl, rotate time.Duration
+	now         func() time.Time
+	rand        io.Reader
+	audit       func(Event)
+
+	// mechs holds the configured mechanisms by name, and offers what to
+	// offer on a stream, indexed by the channel bindings it has.
+	mechs  map[string]*mechanism
+	offers [1 << 4]offer
+
+	// token makes a token string; tests replace it.
+	token func() (string, error)
+}
+
+// offer is what the Server offers on streams with one set of bindings.
+type offer struct {
+	mechs   []sasl2.Mechanism
+	feature sasl2.Element
+}
+
+// NewServer returns FAST for a server.
+func NewServer(cfg Config) (*Server, error) {
+	s := &Server{
+		store: cfg.Store, sealer: cfg.Sealer,
+		ttl: cfg.TTL, rotate: cfg.RotateAfter,
+		now: cfg.Now, rand: cfg.Rand, audit: cfg.Audit,
+		mechs: make(map[string]*mechanism),
+	}
+	if s.store == nil || s.sealer == nil {
+		return nil, errors.New("fast: Config needs a Store and a Sealer")
+	}
+	if s.ttl == 0 {
+		s.ttl = DefaultTTL
+	}
+	if s.rotate == 0 {
+		s.rotate = DefaultRotateAfter
+	}
+	if s.ttl < 0 || s.rotate >= s.ttl {
+		return nil, errors.New("fast: RotateAfter must be shorter than TTL")
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	s.token = s.newToken
+
+	names := cfg.Mechanisms
+	if names == nil {
+		names = defaultMechanisms
+	}
+	var order []*mechanism
+	for _, name := range names {
+		h, ok := lookup(name)
+		if !ok {
+			return nil, fmt.Errorf("fast: unknown HT mechanism %q", name)
+		}
+		if s.mechs[name] == nil {
+			m := &mechanism{s: s, ht: h}
+			s.mechs[name] = m
+			order = append(order, m)
+		}
+	}
+	for set := range s.offers {
+		f := Feature{}
+		for _, m := range order {
+			if set&bindingBit(m.ht.binding) != 0 {
+				s.offers[set].mechs = append(s.offers[set].mechs, m)
+				f.Mechanisms = append(f.Mechanisms, m.Name())
+			}
+		}
+		if len(f.Mechanisms) > 0 {
+			s.offers[set].feature = f.Element()
+		}
+	}
+	return s, nil
+}
+
+// bindingBit returns the bit that stands for a channel-binding type in the
+// index of Server.offers; "" is no channel binding.
+func bindingBit(binding string) int {
+	for i, b := range bindings {
+		if b.binding == binding {
+			return 1 << i
+		}
+	}
+	return 0
+}
+
+// offer returns what to offer on c: nothing without TLS; otherwise the
+// mechanisms whose channel binding c has.
+func (s *Server) offer(c *sasl2.Conn) *offer {
+	set := 0
+	for _, b := range bindings {
+		if usableBinding(c, b.binding) {
+			set |= bindingBit(b.binding)
+		}
+	}
+	return &s.offers[set]
+}
+
+// Namespace implements sasl2.Extension.
+func (s *Server) Namespace() string { return NS }
+
+// InlineMechanisms implements sasl2.InlineMechanisms: the HT mechanisms
+// that can run on c. -UNIQ is never among them on TLS 1.3, nor -EXPR or
+// -ENDP on a stream without that channel binding, nor any without TLS.
+func (s *Server) InlineMechanisms(c *sasl2.Conn) []sasl2.Mechanism {
+	return s.offer(c).mechs
+}
+
+// Advertise implements sasl2.Extension: <fast> with the HT mechanisms
+// offered on c, never with tls-0rtt (see Feature.TLS0RTT).
+func (s *Server) Advertise(c *sasl2.Conn) (sasl2.Element, bool) {
+	o := s.offer(c)
+	return o.feature, len(o.mechs) > 0
+}
+
+// offered reports whether name is an HT mechanism offered on c.
+func (s *Server) offered(c *sasl2.Conn, name string) bool {
+	m, ok := s.mechs[name]
+	return ok && slices.Contains(c.Inline, name) && m.ht.usable(c)
+}
+
+// Request implements sasl2.Extension. It reads the first <fast> and the
+// first <request-token> of the request. An HT authentication without
+// <fast>, or with one that is malformed, fails with malformed-request
+// (XEP-0484 §3.3); a <fast> beside any other mechanism is ignored. A
+// <request-token> for a mechanism not offered on c is ignored: the
+// authentication goes on, and no token is issued.
+func (s *Server) Request(_ context.Context, c *sasl2.Conn, a *sasl2.Authenticate, children []sasl2.Element) (sasl2.Request, error) {
+	q := &request{s: s}
+	var auth *Auth
+	var authErr error
+	for _, e := range children {
+		switch {
+		case is(e, "fast") && auth == nil && authErr == nil:
+			auth, authErr = ParseAuth(e)
+		case is(e, "request-token") && q.want == "":
+			if rt, err := ParseRequestToken(e); err == nil &&
+				s.offered(c, rt.Mechanism) {
+				q.want = rt.Mechanism
+			}
+		}
+	}
+
+	login := s.offered(c, a.Mechanism)
+	switch {
+	case login && authErr != nil:
+		return nil, sasl2.Fail(sasl2.MalformedRequest, "")
+	case login && auth == nil:
+		return nil, sasl2.Fail(sasl2.MalformedRequest,
+			"token authentication without <fast/>")
+	case login:
+		q.auth = *auth
+	case q.want == "":
+		return nil, nil
+	}
+	return q, nil
+}
+
+// request carries one authentication's FAST requests to success.
+type request struct {
+	s *Server
+	// auth is the client's <fast> in a token login.
+	auth Auth
+	// want is the mechanism of a valid <request-token>, or "".
+	want string
+}
+
+// Success implements sasl2.Request: it invalidates, rotates and issues
+// tokens as the client asked and the policy says. Every token it issues is
+// in the Store before it returns.
+func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
+	if r.ClientID == "" {
+		// Tokens belong to a client (XEP-0484 §6).
+		return nil
+	}
+	s := q.s
+	c, _ := r.Credential.(*credential)
+	if c != nil && q.auth.Invalidate {
+		// XEP-0484 §3.5: invalidate at once, and issue no token unless
+		// one was asked for in the same request.
+		err := s.store.Invalidate(ctx, r.User, r.ClientID, c.token.ID)
+		switch {
+		case err == nil:
+			s.event(EventInvalidated, &c.token)
+		case !errors.Is(err, ErrConflict):
+			return fmt.Errorf("fast: invalidating a token: %w", err)
+		}
+		if q.want == "" {
+			return nil
+		}
+	}
+
+	switch {
+	case q.want != "":
+		return s.issue(ctx, r, q.want, factors(r, c), EventIssued)
+	case c == nil:
+		return nil
+	case c.pending != nil && s.now().Before(c.pending.Expiry):
+		return s.resend(ctx, r, c)
+	case s.rotate < 0 || s.now().Sub(c.token.Issued) >= s.rotate:
+		return s.issue(ctx, r, c.token.Mechanism, factors(r, c),
+			EventRotated)
+	}
+	return nil
+}
+
+// factors returns what a new token records as proven: those of the token
+// the client logged in with, or the password and the tasks passed.
+func factors(r *sasl2.Result, c *credential) []string {
+	if c != nil {
+		return slices.Clone(c.token.Factors)
+	}
+	return append([]string{"password"}, r.Tasks...)
+}
+
+// resend sends again the token waiting in the New slot. The client logged
+// in with its current token although a newer one waits unused, so the
+// <success> that carried the newer one was probably lost. Replacing it
+// would gain nothing, and would break a client that did keep it.
+func (s *Server) resend(ctx context.Context, r *sasl2.Result, c *credential) error {
+	p := c.pending
+	secret, err := s.sealer.Open(p.Sealed, associated(r.User, r.ClientID))
+	if err != nil {
+		// Unreadable: replace it instead.
+		return s.issue(ctx, r, c.token.Mechanism,
+			factors(r, c), EventRotated)
+	}
+	r.Success = append(r.Success,
+		(&Issued{Token: string(secret), Expiry: p.Expiry}).Element())
+	return nil
+}
+
+// issue makes a token for mech, stores it in the New slot of the client,
+// and only then adds it to <success>.
+func (s *Server) issue(ctx context.Context, r *sasl2.Result, mech string, factors []string, kind EventKind) error {
+	secret, err := s.token()
+	if err != nil {
+		return fmt.Errorf("fast: making a token: %w", err)
+	}
+	id, err := s.random(16)
+	if err != nil {
+		return fmt.Errorf("fast: making a token id: %w", err)
+	}
+	now := s.now()
+	t := &Token{
+		ID: id, User: r.User, ClientID: r.ClientID, Mechanism: mech,
+		Issued:  now,
+		Expiry:  now.Add(s.ttl).UTC().Truncate(time.Second),
+		Factors: factors,
+	}
+	t.Sealed, err = s.sealer.Seal([]byte(secret),
+		associated(r.User, r.ClientID))
+	if err != nil {
+		return fmt.Errorf("fast: sealing a token: %w", err)
+	}
+	if err := s.store.Issue(ctx, t); err != nil {
+		return fmt.Errorf("fast: storing a token: %w", err)
+	}
+	r.Success = append(r.Success,
+		(&Issued{Token: secret, Expiry: t.Expiry}).Element())
+	s.event(kind, t)
+	return nil
+}
+
+// newToken returns a token string: "secret-token:fast-" (the RFC 8959
+// scheme that secret scanners know, as Prosody uses it) and 256 random
+// bits.
+func (s *Server) newToken() (string, error) {
+	r, err := s.random(32)
+	if err != nil {
+		return "", err
+	}
+	return "secret-token:fast-" + r, nil
+}
+
+// random returns n bytes from the Rand hook in unpadded base64url.
+func (s *Server) random(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func (s *Server) event(kind EventKind, t *Token) {
+	if s.audit == nil {
+		return
+	}
+	s.audit(Event{
+		Kind: kind, User: t.User, ClientID: t.ClientID, TokenID: t.ID,
+		Mechanism: t.Mechanism, Expiry: t.Expiry,
+	})
+}
+
+// Revoke revokes every token of user, on every client, through
+// Store.Revoke. Call it when the user's password changes or the account
+// is deleted: the next token login of each client fails with
+// credentials-expired, and the client falls back to its password.
+func (s *Server) Revoke(ctx context.Context, user string) error {
+	if err := s.store.Revoke(ctx, user); err != nil {
+		return fmt.Errorf("fast: revoking tokens: %w", err)
+	}
+	if s.audit != nil {
+		s.audit(Event{Kind: EventRevoked, User: user})
+	}
+	return nil
+}
+
+// credential is the Step.Credential of a token login.
+type credential struct {
+	// token is the token used, without its sealed secret, with the count
+	// of this login.
+	token Token
+	// pending is the token in the New slot when the login used the
+	// Current one, sealed secret included, or nil.
+	pending *Token
+}
+
+// Used returns the token the authentication r describes was made with,
+// and false when it was not a token login. The token carries no secret;
+// its Count is that of this login and its Factors are what the client
+// proved when the token was first issued. A sasl2.Policy reads it to
+// ask no tasks of a token login (see Policy).
+func Used(r *sasl2.Result) (*Token, bool) {
+	c, ok := r.Credential.(*credential)
+	if !ok {
+		return nil, false
+	}
+	t := c.token
+	t.Factors = slices.Clone(t.Factors)
+	return &t, true
+}
+
+// Policy wraps a host's task policy for a server that offers FAST.
+// XEP-0484 §4 forbids interactive steps in a token login, so Policy never
+// lets one reach <continue>: when next asks tasks of a token login, the
+// token no longer satisfies the policy (a second factor was enrolled
+// since it was issued, say), and the login fails with credentials-expired,
+// which sends the client back to its password and the tasks. A policy
+// that trusts a token for factors passed at its issue reads them from
+// Used. Nil next asks no tasks of anyone.
+func Policy(next sasl2.Policy) sasl2.Policy {
+	return func(ctx context.Context, r *sasl2.Result) ([]sasl2.Alternatives, error) {
+		if next == nil {
+			return nil, nil
+		}
+		req, err := next(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		if _, ok := Used(r); ok && len(req) > 0 {
+			return nil, sasl2.Fail(sasl2.CredentialsExpired, "")
+		}
+		return req, nil
+	}
+}

@@ -1,0 +1,477 @@
+package fast
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/xmppauth/xmppauth/sasl2"
+)
+
+const (
+	day = 24 * time.Hour
+	// irONE and irTWO are the BC-11 initial responses for fast-token-ONE
+	// and fast-token-TWO, and addTWO the server's answer to irTWO.
+	irONE  = "dXNlcgDucZBcN8aSC5Su/8SCLmjYYaPDSR69MEiuy1jOMCqsUg=="
+	irTWO  = "dXNlcgCxQlTEiiUE8KCjYCg1NFdEjHGkMXeULcLSrag3yHcLbg=="
+	addTWO = "6C06isXFIymPoGvznUqOHHiNDoaT6+NbHYkRrQsIs2A="
+)
+
+// keepOnly makes the client keep nothing but tok, as a client that lost
+// the rest would.
+func (f *fixture) keepOnly(tok string, count int64) {
+	f.t.Helper()
+	k := Kept{Current: &ClientToken{Token: tok, Mechanism: "HT-SHA-256-NONE",
+		Expiry: f.now.Add(day), Count: count}}
+	if err := f.keeper.Save(account, clientID, k); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) kept() Kept {
+	k, _ := f.keeper.Load(account, clientID)
+	return k
+}
+
+// slots returns the ids of the client's tokens in the store.
+func (f *fixture) slots() (current, next string) {
+	cur, nxt, _ := f.store.Tokens(context.Background(), "user", clientID)
+	if cur != nil {
+		current = cur.ID
+	}
+	if nxt != nil {
+		next = nxt.ID
+	}
+	return current, next
+}
+
+func initialResponse(o *outcome) string { return b64(o.auth.InitialResponse) }
+
+// BC-11, the nine steps in order, each on a new connection.
+func TestRotationAndInvalidation(t *testing.T) {
+	f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+	f.tokens = []string{"fast-token-ONE", "fast-token-TWO",
+		"fast-token-THREE", "fast-token-FOUR"}
+	step := func(name string, fn func(t *testing.T)) {
+		if !t.Run(name, fn) {
+			t.FailNow()
+		}
+	}
+
+	step("1. a password login with request-token gets T1", func(t *testing.T) {
+		o := f.login(login{})
+		if !strings.Contains(o.wire, "request-token") || o.token() != "fast-token-ONE" || !o.done {
+			t.Fatalf("sent %s; got %s", o.wire, encode(t, o.reply))
+		}
+		if k := f.kept(); k.Current.Token != "fast-token-ONE" || k.Previous != nil {
+			t.Errorf("kept %+v", k)
+		}
+	})
+	step("2. a login with T1 that is due gets T2 and leaves T1 valid", func(t *testing.T) {
+		f.now = t0.Add(2 * day)
+		o := f.login(login{})
+		if initialResponse(o) != irONE {
+			t.Errorf("initial response %s", initialResponse(o))
+		}
+		if o.token() != "fast-token-TWO" || !o.done {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if cur, nxt := f.slots(); cur == "" || nxt == "" {
+			t.Errorf("slots %q %q", cur, nxt)
+		}
+		if k := f.kept(); k.Current.Token != "fast-token-TWO" || k.Previous.Token != "fast-token-ONE" {
+			t.Errorf("kept %+v", k)
+		}
+	})
+	step("3. a client that lost T2 logs in with T1 and is sent T2 again", func(t *testing.T) {
+		f.keepOnly("fast-token-ONE", 1)
+		o := f.login(login{})
+		if initialResponse(o) != irONE || !o.done {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if o.token() != "fast-token-TWO" {
+			t.Errorf("token %q, want fast-token-TWO again", o.token())
+		}
+	})
+	step("4. a login with T2 succeeds with the field case's answer", func(t *testing.T) {
+		o := f.login(login{})
+		if initialResponse(o) != irTWO || !o.done {
+			t.Fatalf("sent %s, got %s", initialResponse(o), encode(t, o.reply))
+		}
+		if got := b64(o.success().AdditionalData); got != addTWO {
+			t.Errorf("additional data %s", got)
+		}
+		if o.token() != "" {
+			t.Errorf("a fresh token was rotated: %q", o.token())
+		}
+		if k := f.kept(); k.Current.Token != "fast-token-TWO" || k.Previous != nil {
+			t.Errorf("kept %+v", k)
+		}
+	})
+	step("5. T1 after T2 was used is credentials-expired", func(t *testing.T) {
+		f.keepOnly("fast-token-ONE", 2)
+		o := f.login(login{})
+		if o.condition() != sasl2.CredentialsExpired {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if !errors.Is(o.err, ErrRejected) || f.client.HasToken() {
+			t.Errorf("client: %v; still has a token: %v", o.err, f.client.HasToken())
+		}
+	})
+	step("6. invalidate='1' with T2 succeeds and issues nothing although T2 is due", func(t *testing.T) {
+		f.now = t0.Add(4 * day)
+		f.keepOnly("fast-token-TWO", 1)
+		f.events = nil
+		f.client.Invalidate()
+		o := f.login(login{edit: func(s string) string {
+			return strings.Replace(s, `invalidate="true"`, `invalidate="1"`, 1)
+		}})
+		if !strings.Contains(o.wire, `invalidate="1"`) || !o.done || o.token() != "" {
+			t.Fatalf("sent %s; got %s", o.wire, encode(t, o.reply))
+		}
+		if len(f.events) != 1 || f.events[0].Kind != EventInvalidated {
+			t.Errorf("events %+v", f.events)
+		}
+		if f.client.HasToken() {
+			t.Error("the client kept a token after logging out")
+		}
+	})
+	step("7. T2 after its invalidation is credentials-expired", func(t *testing.T) {
+		f.keepOnly("fast-token-TWO", 2)
+		if o := f.login(login{}); o.condition() != sasl2.CredentialsExpired {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+	})
+	step("8. invalidate with request-token issues T4, and T3 is then dead", func(t *testing.T) {
+		if o := f.login(login{}); o.token() != "fast-token-THREE" {
+			t.Fatalf("password login got %s", encode(t, o.reply))
+		}
+		f.client.Invalidate()
+		rt := (&RequestToken{Mechanism: "HT-SHA-256-NONE"}).Element()
+		o := f.login(login{extra: []sasl2.Element{rt}})
+		if !strings.Contains(o.wire, "invalidate") || o.token() != "fast-token-FOUR" {
+			t.Fatalf("sent %s; got %s", o.wire, encode(t, o.reply))
+		}
+		f.keepOnly("fast-token-THREE", 2)
+		if o := f.login(login{}); o.condition() != sasl2.CredentialsExpired {
+			t.Errorf("T3 got %s", encode(t, o.reply))
+		}
+	})
+	step("9. a password login with <fast invalidate='true'/> touches no token", func(t *testing.T) {
+		cur, nxt := f.slots()
+		f.events = nil
+		inv := mustElement(t, "<fast xmlns='urn:xmpp:fast:0' invalidate='true'/>")
+		o := f.login(login{noFAST: true, extra: []sasl2.Element{inv}})
+		if !o.done || o.token() != "" || len(f.events) != 0 {
+			t.Fatalf("got %s; events %+v", encode(t, o.reply), f.events)
+		}
+		if c, n := f.slots(); c != cur || n != nxt {
+			t.Errorf("slots changed from %q %q to %q %q", cur, nxt, c, n)
+		}
+	})
+}
+
+// BC-12.
+func TestPolicy(t *testing.T) {
+	t.Run("a token bound to -EXPR does not work with -NONE", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.bindings = []sasl2.ChannelBinding{{Type: sasl2.TLSExporter, Data: exporter}}
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-EXPR", 0)
+		// The right token, for the wrong mechanism.
+		f.keepOnly("fast-token-ONE", 0)
+		o := f.login(login{})
+		if o.auth.Mechanism != "HT-SHA-256-NONE" || o.condition() != sasl2.NotAuthorized {
+			t.Fatalf("sent %s; got %s", o.auth.Mechanism, encode(t, o.reply))
+		}
+	})
+	t.Run("no token is issued for a mechanism not advertised", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		for _, m := range []string{"HT-SHA-512-NONE", "HT-SHA-256-UNIQ", "NOT-A-MECH"} {
+			rt := (&RequestToken{Mechanism: m}).Element()
+			o := f.login(login{noFAST: true, extra: []sasl2.Element{rt}})
+			if !o.done || o.token() != "" {
+				t.Errorf("%s: got %s", m, encode(t, o.reply))
+			}
+		}
+	})
+	t.Run("no token is issued for -UNIQ on TLS 1.3", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-UNIQ", "HT-SHA-256-NONE"}})
+		// A binding that should not exist on TLS 1.3 changes nothing.
+		f.bindings = []sasl2.ChannelBinding{{Type: sasl2.TLSUnique, Data: []byte{1}}}
+		rt := (&RequestToken{Mechanism: "HT-SHA-256-UNIQ"}).Element()
+		o := f.login(login{noFAST: true, extra: []sasl2.Element{rt}})
+		if !o.done || o.token() != "" {
+			t.Errorf("got %s", encode(t, o.reply))
+		}
+	})
+	t.Run("no token is issued without a user-agent id", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		rt := (&RequestToken{Mechanism: "HT-SHA-256-NONE"}).Element()
+		for _, id := range []string{"-", "not-a-uuid"} {
+			o := f.login(login{noFAST: true, clientID: id, extra: []sasl2.Element{rt}})
+			if !o.done || o.token() != "" {
+				t.Errorf("id %q: got %s", id, encode(t, o.reply))
+			}
+		}
+		if _, _, err := f.store.Tokens(context.Background(), "user", clientID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("store: %v", err)
+		}
+	})
+	t.Run("a token login of a user with a second factor is never asked for tasks", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.bindings = []sasl2.ChannelBinding{{Type: sasl2.TLSExporter, Data: exporter}}
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-EXPR", 0)
+		mfa := func(ctx context.Context, r *sasl2.Result) ([]sasl2.Alternatives, error) {
+			if tok, ok := Used(r); ok && slices.Contains(tok.Factors, "TOTP") {
+				return nil, nil
+			}
+			return []sasl2.Alternatives{{totp{}}}, nil
+		}
+		f.policy = mfa
+		f.keeper.Save(account, clientID, Kept{Current: &ClientToken{
+			Token: "fast-token-ONE", Mechanism: "HT-SHA-256-EXPR",
+			Expiry: f.now.Add(day)}})
+		o := f.login(login{})
+		if o.auth.Mechanism != "HT-SHA-256-EXPR" || o.condition() != sasl2.CredentialsExpired {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+
+		// A token issued after the factor stands for it.
+		f.plant("user", "fast-token-TWO", "HT-SHA-256-EXPR", 0, "password", "TOTP")
+		f.keeper.Save(account, clientID, Kept{Current: &ClientToken{
+			Token: "fast-token-TWO", Mechanism: "HT-SHA-256-EXPR",
+			Expiry: f.now.Add(day)}})
+		if o := f.login(login{}); o.success() == nil {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+	})
+	t.Run("the features of a TLS 1.3 stream offer no -UNIQ and keep HT out of <authentication>", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.bindings = []sasl2.ChannelBinding{
+			{Type: sasl2.TLSExporter, Data: exporter},
+			{Type: sasl2.TLSUnique, Data: []byte{1}},
+			{Type: sasl2.TLSServerEndPoint, Data: []byte{2}},
+		}
+		conn := f.conn()
+		a, cb := sasl2.NewServer(f.serverConfig(), conn).Features()
+		want := []string{"HT-SHA-512-EXPR", "HT-SHA-256-EXPR",
+			"HT-SHA-512-ENDP", "HT-SHA-256-ENDP",
+			"HT-SHA-512-NONE", "HT-SHA-256-NONE"}
+		feat, err := ParseFeature(a.Inline[0])
+		if err != nil || !slices.Equal(feat.Mechanisms, want) || feat.TLS0RTT {
+			t.Errorf("<fast> offers %+v, %v", feat, err)
+		}
+		if !slices.Equal(a.Mechanisms, []string{plainMec}) ||
+			!slices.Equal(conn.Advertised, []string{plainMec}) {
+			t.Errorf("<authentication> lists %q; Advertised %q", a.Mechanisms, conn.Advertised)
+		}
+		if cb != nil || conn.AdvertisedBindings != nil {
+			t.Errorf("XEP-0440 offered for HT: %+v", cb)
+		}
+	})
+	t.Run("the features of a TLS 1.2 stream offer -UNIQ where it has tls-unique", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-UNIQ", "HT-SHA-256-NONE"}})
+		f.tls.Version = 0x0303
+		f.bindings = []sasl2.ChannelBinding{{Type: sasl2.TLSUnique, Data: []byte{1}}}
+		a, _ := sasl2.NewServer(f.serverConfig(), f.conn()).Features()
+		feat, _ := ParseFeature(a.Inline[0])
+		if !slices.Equal(feat.Mechanisms, []string{"HT-SHA-256-UNIQ", "HT-SHA-256-NONE"}) {
+			t.Errorf("<fast> offers %q", feat.Mechanisms)
+		}
+	})
+	t.Run("nothing is offered without TLS", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		conn := f.conn()
+		conn.TLS = nil
+		if _, ok := f.srv.Advertise(conn); ok || len(f.srv.InlineMechanisms(conn)) > 0 {
+			t.Error("FAST offered in the clear")
+		}
+	})
+}
+
+// totp is a task that nobody passes in these tests.
+type totp struct{}
+
+func (totp) Name() string { return "TOTP" }
+func (totp) Start(context.Context, *sasl2.Result, []sasl2.Element) (sasl2.TaskStep, error) {
+	return sasl2.TaskStep{}, sasl2.Fail(sasl2.NotAuthorized, "")
+}
+func (totp) Next(context.Context, []sasl2.Element) (sasl2.TaskStep, error) {
+	return sasl2.TaskStep{}, sasl2.Fail(sasl2.NotAuthorized, "")
+}
+
+// BC-02 case 5, and the other requests a token login can get wrong.
+func TestMalformedRequests(t *testing.T) {
+	f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+	f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+	bind := "<bind xmlns='urn:xmpp:bind:0'><tag>ExampleClient</tag></bind>" +
+		"<request-token xmlns='urn:xmpp:fast:0' mechanism='HT-SHA-256-NONE'/>"
+	auth := func(children string) string {
+		return "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='HT-SHA-256-NONE'>" +
+			"<initial-response>" + irONE + "</initial-response>" +
+			"<user-agent id='" + clientID + "'/>" + children + "</authenticate>"
+	}
+	tests := []struct {
+		name, auth string
+		want       sasl2.Condition
+	}{
+		{"an HT login without <fast/> is malformed-request", auth(bind), sasl2.MalformedRequest},
+		{"a count that is not a number is malformed-request",
+			auth("<fast xmlns='urn:xmpp:fast:0' count='x'/>"), sasl2.MalformedRequest},
+		{"a negative count is malformed-request",
+			auth("<fast xmlns='urn:xmpp:fast:0' count='-1'/>"), sasl2.MalformedRequest},
+		{"a count beyond xs:int is malformed-request",
+			auth("<fast xmlns='urn:xmpp:fast:0' count='2147483648'/>"), sasl2.MalformedRequest},
+		{"invalidate='yes' is malformed-request",
+			auth("<fast xmlns='urn:xmpp:fast:0' invalidate='yes'/>"), sasl2.MalformedRequest},
+		{"a token login without a user-agent id is not-authorized",
+			strings.Replace(auth("<fast xmlns='urn:xmpp:fast:0'/>"), "id='"+clientID+"'", "", 1),
+			sasl2.NotAuthorized},
+		{"a token login from an unknown client is not-authorized",
+			strings.Replace(auth("<fast xmlns='urn:xmpp:fast:0'/>"), clientID,
+				"3f0d2b1a-9c8e-4f7a-8b6d-5e4c3b2a1f00", 1), sasl2.NotAuthorized},
+		{"an initial response that is not HT is malformed-request",
+			strings.Replace(auth("<fast xmlns='urn:xmpp:fast:0'/>"), irONE, "dXNlcg==", 1),
+			sasl2.MalformedRequest},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn := f.conn()
+			s := sasl2.NewServer(f.serverConfig(), conn)
+			s.Features()
+			out, err := s.Receive(context.Background(), decode(t, tc.auth))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fl, ok := out.(*sasl2.Failure); !ok || fl.Condition != tc.want {
+				t.Fatalf("got %s", encode(t, out))
+			}
+			// The stream stays usable, and nothing was issued.
+			if _, nxt := f.slots(); nxt != "" {
+				t.Errorf("a token was issued")
+			}
+			out, _ = s.Receive(context.Background(), decode(t, auth("<fast xmlns='urn:xmpp:fast:0'/>")))
+			if _, ok := out.(*sasl2.Success); !ok {
+				t.Errorf("retry got %s", encode(t, out))
+			}
+		})
+	}
+}
+
+// BC-23 case 7, and the count.
+func TestTokenChecks(t *testing.T) {
+	t.Run("an expired token is credentials-expired", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		tok := f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.now = tok.Expiry
+		f.keeper.Save(account, clientID, Kept{Current: &ClientToken{
+			Token: "fast-token-ONE", Mechanism: "HT-SHA-256-NONE",
+			Expiry: f.now.Add(time.Hour)}})
+		if o := f.login(login{}); o.condition() != sasl2.CredentialsExpired {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+	})
+	t.Run("a stolen request replayed with its count fails", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.keepOnly("fast-token-ONE", 0)
+		o := f.login(login{})
+		if !o.done {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		replay := func(wire string) sasl2.Condition {
+			s := sasl2.NewServer(f.serverConfig(), f.conn())
+			s.Features()
+			out, _ := s.Receive(context.Background(), decode(t, wire))
+			if fl, ok := out.(*sasl2.Failure); ok {
+				return fl.Condition
+			}
+			return ""
+		}
+		if c := replay(o.wire); c != sasl2.NotAuthorized {
+			t.Errorf("replay: %q", c)
+		}
+		if c := replay(strings.Replace(o.wire, ` count="1"`, "", 1)); c != sasl2.NotAuthorized {
+			t.Errorf("replay without the count: %q", c)
+		}
+		if c := replay(strings.Replace(o.wire, `count="1"`, `count="2"`, 1)); c != "" {
+			t.Errorf("a higher count: %q", c)
+		}
+	})
+	t.Run("a client without counts logs in again and again", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		for range 3 {
+			f.keepOnly("fast-token-ONE", 0)
+			o := f.login(login{edit: func(s string) string {
+				return strings.Replace(s, ` count="1"`, "", 1)
+			}})
+			if !o.done {
+				t.Fatalf("got %s", encode(t, o.reply))
+			}
+		}
+	})
+	t.Run("the token record is the login's credential, without its secret", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.keepOnly("fast-token-ONE", 4)
+		var got *Token
+		f.policy = func(_ context.Context, r *sasl2.Result) ([]sasl2.Alternatives, error) {
+			got, _ = Used(r)
+			return nil, nil
+		}
+		f.login(login{})
+		want := &Token{ID: "id-fast-token-ONE", User: "user", ClientID: clientID,
+			Mechanism: "HT-SHA-256-NONE", Issued: t0, Expiry: t0.Add(DefaultTTL),
+			Count: 5, Factors: []string{"password"}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("got  %+v\nwant %+v", got, want)
+		}
+		if _, ok := Used(&sasl2.Result{}); ok {
+			t.Error("a password login used a token")
+		}
+	})
+	t.Run("a storage error fails closed and issues nothing", func(t *testing.T) {
+		f := newFixture(t, Config{Store: failingStore{NewMemoryStore()}})
+		o := f.login(login{})
+		if o.condition() != sasl2.TemporaryAuthFailure || o.token() != "" {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if f.client.HasToken() {
+			t.Error("the client kept a token")
+		}
+	})
+}
+
+// failingStore cannot issue.
+type failingStore struct{ *MemoryStore }
+
+func (failingStore) Issue(context.Context, *Token) error {
+	return errors.New("store: disk full")
+}
+
+func TestNewServer(t *testing.T) {
+	s, _ := NewAESGCM(testKey)
+	tests := []struct {
+		name string
+		cfg  Config
+	}{
+		{"a Config without a Store is refused", Config{Sealer: s}},
+		{"a Config without a Sealer is refused", Config{Store: NewMemoryStore()}},
+		{"an unknown mechanism is refused", Config{Store: NewMemoryStore(), Sealer: s,
+			Mechanisms: []string{"HT-MD5-NONE"}}},
+		{"a rotation age beyond the lifetime is refused", Config{Store: NewMemoryStore(), Sealer: s,
+			TTL: day, RotateAfter: 2 * day}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if _, err := NewServer(tc.cfg); err == nil || !strings.HasPrefix(err.Error(), "fast: ") {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+}
