@@ -4,9 +4,9 @@
 //
 // Open opens a database file ready for concurrent use: write-ahead log,
 // a busy timeout of ten seconds, immediate transactions and foreign keys.
-// New uses a *sql.DB the host opened itself, which should set the same
-// (see Open's DSN). Both bring the schema up to date with the migrations
-// embedded in the package, recorded in the table fast_migrations.
+// New uses a *sql.DB the host opened itself, which should set the same.
+// Both bring the schema up to date with the migrations embedded in the
+// package, recorded in the table fast_migrations.
 //
 // Each method is one statement, so one round trip to the database, and
 // each change is atomic across goroutines and across processes sharing

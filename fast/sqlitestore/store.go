@@ -5,14 +5,17 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"time"
 
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/fast/internal/tokensql"
 
-	_ "modernc.org/sqlite" // the "sqlite" driver
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations/*.sql
@@ -27,11 +30,16 @@ type Store struct {
 
 var _ fast.Store = (*Store)(nil)
 
-// params configure every connection Open makes: wait up to ten seconds
-// for a lock instead of failing at once, let readers run beside the
-// writer, and take the write lock when a transaction begins, so that it
-// never has to upgrade a read lock and fail halfway.
-const params = "_pragma=busy_timeout(10000)" +
+// busyTimeout is how long a connection waits for another's lock before
+// it fails with SQLITE_BUSY.
+const busyTimeout = 10 * time.Second
+
+// params configure every connection Open makes: wait for locks instead
+// of failing at once, let readers run beside the writer, and take the
+// write lock when a transaction begins, so that it never has to upgrade a
+// read lock and fail halfway.
+var params = fmt.Sprintf("_pragma=busy_timeout(%d)",
+	busyTimeout.Milliseconds()) +
 	"&_pragma=journal_mode(WAL)" +
 	"&_pragma=foreign_keys(1)" +
 	"&_txlock=immediate"
@@ -46,6 +54,10 @@ func Open(path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
+	if err := connect(db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
+	}
 	s, err := New(db)
 	if err != nil {
 		db.Close()
@@ -55,10 +67,32 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
+// connect makes the first connection to db. On a new file it switches
+// the journal to WAL, and SQLite fails that at once, without waiting, when
+// another process is opening the file too; so connect tries again for as
+// long as busy_timeout would have waited.
+func connect(db *sql.DB) error {
+	deadline := time.Now().Add(busyTimeout)
+	pause := time.Millisecond
+	for {
+		err := db.Ping()
+		var e *sqlite.Error
+		if !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY ||
+			time.Now().After(deadline) {
+			return err
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 100*time.Millisecond)
+	}
+}
+
 // New returns a Store on db, a database opened with the driver
 // modernc.org/sqlite, after bringing its schema up to date. The host
-// keeps db and closes it; it should open it as Open does, with at least
-// busy_timeout, or concurrent writers fail with SQLITE_BUSY.
+// keeps db and closes it. It should open db as Open does, with at least
+// a busy timeout, or concurrent writers fail with SQLITE_BUSY:
+//
+//	file:fast.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)
+//	&_pragma=foreign_keys(1)&_txlock=immediate
 func New(db *sql.DB) (*Store, error) {
 	if err := migrate(context.Background(), db); err != nil {
 		return nil, fmt.Errorf("sqlitestore: migrate: %w", err)

@@ -4,7 +4,6 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/fast/fasttest"
@@ -63,31 +62,36 @@ func TestOpenAgainKeepsTokens(t *testing.T) {
 	}
 }
 
+// TestProcessesStartTogether opens one new file eight times at once.
+func TestProcessesStartTogether(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "fast.db")
+	stores := make(chan *sqlitestore.Store, 8)
+	for range cap(stores) {
+		go func() {
+			s, err := sqlitestore.Open(path)
+			if err != nil {
+				t.Errorf("Open = %v", err)
+			}
+			stores <- s
+		}()
+	}
+	for range cap(stores) {
+		if s := <-stores; s != nil {
+			s.Close()
+		}
+	}
+
+	tok := &fast.Token{ID: "a", User: "alice", ClientID: "phone"}
+	if err := open(t, path).Issue(t.Context(), tok); err != nil {
+		t.Fatalf("Issue = %v", err)
+	}
+}
+
 func TestOpenFailsOnADirectory(t *testing.T) {
 	s, err := sqlitestore.Open(t.TempDir())
 	if err == nil {
 		s.Close()
 		t.Fatal("Open of a directory succeeded")
-	}
-}
-
-func TestTimesKeepMicroseconds(t *testing.T) {
-	s := open(t, filepath.Join(t.TempDir(), "fast.db"))
-	at := time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.Local)
-	tok := &fast.Token{ID: "a", User: "alice", ClientID: "phone",
-		Issued: at, Expiry: time.Time{}}
-	if err := s.Issue(t.Context(), tok); err != nil {
-		t.Fatal(err)
-	}
-	_, next, err := s.Tokens(t.Context(), "alice", "phone")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := at.Truncate(time.Microsecond).UTC(); next.Issued != want {
-		t.Errorf("Issued = %v, want %v", next.Issued, want)
-	}
-	if !next.Expiry.IsZero() {
-		t.Errorf("Expiry = %v, want the zero time", next.Expiry)
 	}
 }
 
