@@ -1,0 +1,99 @@
+package pgstore
+
+import (
+	"context"
+	"embed"
+	"fmt"
+	"io/fs"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/xmppauth/xmppauth/fast"
+	"github.com/xmppauth/xmppauth/fast/internal/tokensql"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is a fast.Store in a PostgreSQL database. It is safe for
+// concurrent use by goroutines and by any number of nodes.
+type Store struct {
+	tokens *tokensql.Store
+}
+
+var _ fast.Store = (*Store)(nil)
+
+// migrationLock is the advisory lock that migrations hold: "xmppfast" in
+// ASCII.
+const migrationLock = 0x786d7070_66617374
+
+// New returns a Store on pool after bringing its schema up to date. The
+// host keeps pool and closes it.
+func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
+	fsys, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		const lock = "SELECT pg_advisory_xact_lock($1)"
+		if _, err := tx.Exec(ctx, lock, int64(migrationLock)); err != nil {
+			return err
+		}
+		return tokensql.Migrate(ctx, conn{tx}, fsys)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("pgstore: migrate: %w", err)
+	}
+	return &Store{tokens: tokensql.New(conn{pool}, "pgstore")}, nil
+}
+
+// Tokens implements fast.Store with one SELECT.
+func (s *Store) Tokens(ctx context.Context, user, clientID string) (
+	current, next *fast.Token, err error) {
+	return s.tokens.Tokens(ctx, user, clientID)
+}
+
+// Issue implements fast.Store with one upsert. t.ID must not be empty.
+func (s *Store) Issue(ctx context.Context, t *fast.Token) error {
+	return s.tokens.Issue(ctx, t)
+}
+
+// Use implements fast.Store with one UPDATE, or one SELECT when slot is
+// Current and count is not above zero.
+func (s *Store) Use(ctx context.Context, user, clientID string,
+	slot fast.Slot, id string, count int64) error {
+	return s.tokens.Use(ctx, user, clientID, slot, id, count)
+}
+
+// Invalidate implements fast.Store with one UPDATE.
+func (s *Store) Invalidate(ctx context.Context, user, clientID,
+	id string) error {
+	return s.tokens.Invalidate(ctx, user, clientID, id)
+}
+
+// Revoke implements fast.Store with one UPDATE.
+func (s *Store) Revoke(ctx context.Context, user string) error {
+	return s.tokens.Revoke(ctx, user)
+}
+
+// conn runs the shared statements on a pool or in a transaction.
+type conn struct {
+	db interface {
+		Exec(ctx context.Context, sql string,
+			args ...any) (pgconn.CommandTag, error)
+		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	}
+}
+
+func (c conn) Exec(ctx context.Context, query string, args ...any) (
+	int64, error) {
+	tag, err := c.db.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+func (c conn) QueryRow(ctx context.Context, query string,
+	args ...any) tokensql.Row {
+	return c.db.QueryRow(ctx, query, args...)
+}
