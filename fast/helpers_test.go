@@ -142,8 +142,9 @@ type login struct {
 	noFAST bool
 	// extra children for <authenticate>.
 	extra []sasl2.Element
-	// edit changes the <authenticate> on the wire.
-	edit func(string) string
+	// edit changes the <authenticate> on the wire, and editReply the
+	// server's answer.
+	edit, editReply func(string) string
 	// clientID replaces the user-agent id; "-" sends none.
 	clientID string
 }
@@ -219,7 +220,11 @@ func (f *fixture) login(l login) *outcome {
 	if err != nil {
 		f.t.Fatalf("server: %v", err)
 	}
-	o.reply = wire(f.t, reply)
+	replyWire := encode(f.t, reply)
+	if l.editReply != nil {
+		replyWire = l.editReply(replyWire)
+	}
+	o.reply = decode(f.t, replyWire)
 	_, o.err = cc.Receive(ctx, o.reply)
 	if o.err != nil && !l.noFAST {
 		o.err = f.client.Failed(o.err)
