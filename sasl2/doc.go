@@ -24,5 +24,6 @@
 //
 // Every element has a Go type that decodes and encodes it. Decoding is
 // tolerant where peers are sloppy (attribute order, unknown attributes,
-// whitespace inside base64) and bounded everywhere: see Limits.
+// whitespace inside base64) and bounded everywhere: see MaxDepth,
+// MaxElements, MaxAttrs and MaxText.
 package sasl2
