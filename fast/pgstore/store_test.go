@@ -41,7 +41,8 @@ func exec(t *testing.T, ctx context.Context, sql string) {
 	t.Helper()
 	c, err := pgx.Connect(ctx, dsn())
 	if err != nil {
-		t.Fatalf("PostgreSQL at %s (set XMPPAUTH_POSTGRES): %v", dsn(), err)
+		t.Fatalf("PostgreSQL (XMPPAUTH_POSTGRES, or the local server): %v",
+			err)
 	}
 	defer c.Close(ctx)
 	if _, err := c.Exec(ctx, sql); err != nil {
@@ -92,20 +93,24 @@ func TestTwoNodes(t *testing.T) {
 // TestNodesStartTogether migrates one schema from eight pools at once.
 func TestNodesStartTogether(t *testing.T) {
 	name := schema(t)
-	errs := make(chan error, 8)
-	for range cap(errs) {
+	pools := make([]*pgxpool.Pool, 8)
+	for i := range pools {
+		pools[i] = pool(t, name)
+	}
+	errs := make(chan error, len(pools))
+	for _, p := range pools {
 		go func() {
-			_, err := pgstore.New(t.Context(), pool(t, name))
+			_, err := pgstore.New(t.Context(), p)
 			errs <- err
 		}()
 	}
-	for range cap(errs) {
+	for range pools {
 		if err := <-errs; err != nil {
 			t.Errorf("New = %v", err)
 		}
 	}
 
-	s := open(t, pool(t, name))
+	s := open(t, pools[0])
 	tok := &fast.Token{ID: "a", User: "alice", ClientID: "phone"}
 	if err := s.Issue(t.Context(), tok); err != nil {
 		t.Fatalf("Issue = %v", err)
