@@ -14,6 +14,14 @@
 // that keep more precision pass too. It treats a nil and an empty Sealed or
 // Factors as equal, and compares times as instants, whatever their location.
 //
+// Where the contract leaves room, the suite holds stores to one reading:
+// Use and Invalidate for a client without a record fail with
+// fast.ErrConflict, not fast.ErrNotFound; Revoke of a user without tokens
+// succeeds and creates no record; Issue keeps t.Count as given; the count
+// is per token, so promoting New compares with the New token's count, not
+// Current's; and a store keeps copies, so that changing a Token after
+// Issue or after Tokens returns it changes nothing stored.
+//
 // A durable store runs TestShared too, with several handles or pools on
 // one database, as several processes or server nodes would open it.
 package fasttest
