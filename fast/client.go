@@ -17,9 +17,13 @@ import (
 // it like a password, out of the user interface and out of backups
 // (XEP-0484 §6).
 type ClientToken struct {
-	Token     string    `json:"token"`
-	Mechanism string    `json:"mechanism"`
-	Expiry    time.Time `json:"expiry"`
+	// Token is the token string as the server sent it.
+	Token string `json:"token"`
+	// Mechanism is the HT mechanism the token is bound to, in the
+	// server's spelling.
+	Mechanism string `json:"mechanism"`
+	// Expiry is when the server stops accepting the token.
+	Expiry time.Time `json:"expiry"`
 	// Count is the count sent with the token's latest use, 0 before the
 	// first; the next use sends Count+1.
 	Count int64 `json:"count"`
@@ -206,7 +210,9 @@ func (c *Client) save(k Kept) error {
 // mechanism of the kept token to log in with, when the server's <fast>
 // offers it and the connection has its channel binding. The newest token
 // is preferred; none that has expired is used.
-func (c *Client) InlineMechanisms(conn *sasl2.Conn, inline []sasl2.Element) []sasl2.ClientMechanism {
+func (c *Client) InlineMechanisms(conn *sasl2.Conn,
+	inline []sasl2.Element) []sasl2.ClientMechanism {
+
 	c.offered, c.attempt, c.requested = nil, nil, ""
 	for _, e := range inline {
 		if f, err := ParseFeature(e); err == nil {
@@ -220,7 +226,8 @@ func (c *Client) InlineMechanisms(conn *sasl2.Conn, inline []sasl2.Element) []sa
 	}
 	if t := c.usable(conn, k); t != nil {
 		h, _ := lookup(t.Mechanism)
-		return []sasl2.ClientMechanism{&clientMechanism{c: c, ht: h, token: t.Token}}
+		m := &clientMechanism{c: c, ht: h, token: t.Token}
+		return []sasl2.ClientMechanism{m}
 	}
 	return nil
 }
@@ -408,7 +415,9 @@ func (m *clientMechanism) Name() string { return m.ht.name }
 
 // Start implements sasl2.ClientMechanism. It raises the token's count and
 // saves it before anything is sent.
-func (m *clientMechanism) Start(_ context.Context, conn *sasl2.Conn) (sasl2.ClientExchange, error) {
+func (m *clientMechanism) Start(_ context.Context,
+	conn *sasl2.Conn) (sasl2.ClientExchange, error) {
+
 	c := m.c
 	k, err := c.load()
 	if err != nil {

@@ -25,7 +25,9 @@ func (m *mechanism) Available(c *sasl2.Conn) bool { return m.ht.usable(c) }
 // Start implements sasl2.Mechanism. It reads the client id and the <fast>
 // of the request; the extension has already refused a request without
 // one.
-func (m *mechanism) Start(_ context.Context, c *sasl2.Conn, a *sasl2.Authenticate) (sasl2.Exchange, error) {
+func (m *mechanism) Start(_ context.Context, c *sasl2.Conn,
+	a *sasl2.Authenticate) (sasl2.Exchange, error) {
+
 	x := &exchange{m: m, cb: m.ht.cbData(c)}
 	x.clientID, _ = a.UserAgent.ClientID()
 	for _, e := range a.Extensions {
@@ -38,7 +40,7 @@ func (m *mechanism) Start(_ context.Context, c *sasl2.Conn, a *sasl2.Authenticat
 			return x, nil
 		}
 	}
-	return nil, sasl2.Fail(sasl2.MalformedRequest, "")
+	return nil, fail(sasl2.MalformedRequest)
 }
 
 // exchange is one HT authentication on the server.
@@ -51,10 +53,8 @@ type exchange struct {
 	over     bool
 }
 
-var (
-	notAuthorized      = sasl2.Fail(sasl2.NotAuthorized, "")
-	credentialsExpired = sasl2.Fail(sasl2.CredentialsExpired, "")
-)
+// fail returns a fresh failure with no text: the host may add to it.
+func fail(c sasl2.Condition) error { return sasl2.Fail(c, "") }
 
 // Next implements sasl2.Exchange. HT is client-first and done in one
 // message; a client that sent no initial response gets an empty challenge
@@ -80,21 +80,21 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 		return sasl2.Step{Challenge: []byte{}}, nil
 	}
 	if x.over {
-		return sasl2.Step{}, sasl2.Fail(sasl2.MalformedRequest, "")
+		return sasl2.Step{}, fail(sasl2.MalformedRequest)
 	}
 	x.over = true
 	s := x.m.s
 
 	user, proof, err := draft.parseInitiator(x.m.ht, data)
 	if err != nil {
-		return sasl2.Step{}, sasl2.Fail(sasl2.MalformedRequest, "")
+		return sasl2.Step{}, fail(sasl2.MalformedRequest)
 	}
 	if x.clientID == "" {
-		return sasl2.Step{}, notAuthorized
+		return sasl2.Step{}, fail(sasl2.NotAuthorized)
 	}
 	cur, next, err := s.store.Tokens(ctx, user, x.clientID)
 	if errors.Is(err, ErrNotFound) {
-		return sasl2.Step{}, notAuthorized
+		return sasl2.Step{}, fail(sasl2.NotAuthorized)
 	}
 	if err != nil {
 		return sasl2.Step{}, fmt.Errorf("fast: reading tokens: %w", err)
@@ -103,20 +103,20 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 	t, slot, responder, bound := x.match(user, proof, cur, next)
 	switch {
 	case t == nil && bound == 0 && (cur != nil || next != nil):
-		return sasl2.Step{}, notAuthorized
+		return sasl2.Step{}, fail(sasl2.NotAuthorized)
 	case t == nil:
-		return sasl2.Step{}, credentialsExpired
+		return sasl2.Step{}, fail(sasl2.CredentialsExpired)
 	case !s.now().Before(t.Expiry):
-		return sasl2.Step{}, credentialsExpired
+		return sasl2.Step{}, fail(sasl2.CredentialsExpired)
 	case x.count > 0 && x.count <= t.Count, x.count == 0 && t.Count > 0:
 		// A replay; or a count left out of a request with a token that
 		// has seen counts, as a replay would be to get past the check.
-		return sasl2.Step{}, notAuthorized
+		return sasl2.Step{}, fail(sasl2.NotAuthorized)
 	}
 
 	err = s.store.Use(ctx, user, x.clientID, slot, t.ID, x.count)
 	if errors.Is(err, ErrConflict) {
-		return sasl2.Step{}, notAuthorized
+		return sasl2.Step{}, fail(sasl2.NotAuthorized)
 	}
 	if err != nil {
 		return sasl2.Step{}, fmt.Errorf("fast: recording a use: %w", err)
@@ -138,7 +138,9 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 // match finds the token whose proof the client sent, trying New before
 // Current (XEP-0484 §4), and returns it with its slot and the responder
 // message. bound counts the tokens bound to this mechanism.
-func (x *exchange) match(user string, proof []byte, cur, next *Token) (t *Token, slot Slot, responder []byte, bound int) {
+func (x *exchange) match(user string, proof []byte, cur, next *Token) (
+	t *Token, slot Slot, responder []byte, bound int) {
+
 	h, ad := x.m.ht, associated(user, x.clientID)
 	for _, c := range [...]struct {
 		t    *Token

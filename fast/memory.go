@@ -31,7 +31,9 @@ func copyToken(t *Token) *Token {
 }
 
 // Tokens implements Store.
-func (s *MemoryStore) Tokens(_ context.Context, user, clientID string) (current, next *Token, err error) {
+func (s *MemoryStore) Tokens(_ context.Context, user, clientID string) (
+	current, next *Token, err error) {
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	slots, ok := s.users[user][clientID]
@@ -63,7 +65,9 @@ func (s *MemoryStore) Issue(_ context.Context, t *Token) error {
 }
 
 // Use implements Store.
-func (s *MemoryStore) Use(_ context.Context, user, clientID string, slot Slot, id string, count int64) error {
+func (s *MemoryStore) Use(_ context.Context, user, clientID string,
+	slot Slot, id string, count int64) error {
+
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	slots, ok := s.users[user][clientID]

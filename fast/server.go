@@ -247,7 +247,9 @@ func (s *Server) offered(c *sasl2.Conn, name string) bool {
 // (XEP-0484 §3.3); a <fast> beside any other mechanism is ignored. A
 // <request-token> for a mechanism not offered on c is ignored: the
 // authentication goes on, and no token is issued.
-func (s *Server) Request(_ context.Context, c *sasl2.Conn, a *sasl2.Authenticate, children []sasl2.Element) (sasl2.Request, error) {
+func (s *Server) Request(_ context.Context, c *sasl2.Conn,
+	a *sasl2.Authenticate, children []sasl2.Element) (sasl2.Request, error) {
+
 	q := &request{s: s}
 	var auth *Auth
 	var authErr error
@@ -266,7 +268,7 @@ func (s *Server) Request(_ context.Context, c *sasl2.Conn, a *sasl2.Authenticate
 	login := s.offered(c, a.Mechanism)
 	switch {
 	case login && authErr != nil:
-		return nil, sasl2.Fail(sasl2.MalformedRequest, "")
+		return nil, fail(sasl2.MalformedRequest)
 	case login && auth == nil:
 		return nil, sasl2.Fail(sasl2.MalformedRequest,
 			"token authentication without <fast/>")
@@ -354,7 +356,9 @@ func (s *Server) resend(ctx context.Context, r *sasl2.Result, c *credential) err
 
 // issue makes a token for mech, stores it in the New slot of the client,
 // and only then adds it to <success>.
-func (s *Server) issue(ctx context.Context, r *sasl2.Result, mech string, factors []string, kind EventKind) error {
+func (s *Server) issue(ctx context.Context, r *sasl2.Result, mech string,
+	factors []string, kind EventKind) error {
+
 	secret, err := s.token()
 	if err != nil {
 		return fmt.Errorf("fast: making a token: %w", err)
@@ -471,7 +475,7 @@ func Policy(next sasl2.Policy) sasl2.Policy {
 			return nil, err
 		}
 		if _, ok := Used(r); ok && len(req) > 0 {
-			return nil, sasl2.Fail(sasl2.CredentialsExpired, "")
+			return nil, fail(sasl2.CredentialsExpired)
 		}
 		return req, nil
 	}
