@@ -89,8 +89,8 @@ type InlineMechanisms interface {
 // names of the mechanisms it returns go into Conn.Inline, and the client
 // tries those mechanisms, in order, before ClientConfig.Mechanisms: a
 // client that holds a FAST token uses it rather than the password. The
-// extension's Request runs after the pick and may look at what was
-// picked.
+// extension's Request runs after the pick: the extension's mechanism was
+// picked when its Start was called and returned an exchange.
 type ClientInlineMechanisms interface {
 	ClientExtension
 	// InlineMechanisms returns the mechanisms the server offers in inline
