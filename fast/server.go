@@ -438,7 +438,8 @@ type credential struct {
 	// of this login.
 	token Token
 	// pending is the token in the New slot when the login used the
-	// Current one, sealed secret included, or nil.
+	// Current one, or nil. Its secret is sealed, as every Store holds it,
+	// and only the Server's Sealer opens it.
 	pending *Token
 }
 
