@@ -88,6 +88,13 @@ type rig struct {
 	cfg    mfa.Config
 	bound  *counter
 	events *eventLog
+
+	// For FAST: extensions on both ends, the client's user agent, and a
+	// wrapper around the policy.
+	serverExt []sasl2.Extension
+	clientExt []sasl2.ClientExtension
+	agent     *sasl2.UserAgent
+	wrap      func(sasl2.Policy) sasl2.Policy
 }
 
 type counter struct {
@@ -198,9 +205,13 @@ func (r *rig) login(user string, cred any, tasks ...sasl2.ClientTask) *outcome {
 	srv := mfa.NewServer(r.cfg)
 	scfg := &sasl2.Config{
 		Mechanisms: []sasl2.Mechanism{&password{cred: cred}},
-		Extensions: []sasl2.Extension{&binder{bound: r.bound}},
-		Policy:     srv.Policy(),
-		Audit:      r.events.add,
+		Extensions: append([]sasl2.Extension{&binder{bound: r.bound}},
+			r.serverExt...),
+		Policy: srv.Policy(),
+		Audit:  r.events.add,
+	}
+	if r.wrap != nil {
+		scfg.Policy = r.wrap(scfg.Policy)
 	}
 	tlsState := &tls.ConnectionState{Version: tls.VersionTLS13,
 		HandshakeComplete: true}
@@ -209,6 +220,8 @@ func (r *rig) login(user string, cred any, tasks ...sasl2.ClientTask) *outcome {
 	c := sasl2.NewClient(&sasl2.ClientConfig{
 		Mechanisms: []sasl2.ClientMechanism{&passwordClient{user: user}},
 		Tasks:      tasks,
+		Extensions: r.clientExt,
+		UserAgent:  r.agent,
 	}, &sasl2.Conn{Domain: "example.org", TLS: tlsState})
 
 	features, cb := s.Features()

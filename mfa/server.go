@@ -37,9 +37,9 @@ type Config struct {
 	Require func(ctx context.Context, r *sasl2.Result) (*Requirement, error)
 	// Remembered reports whether r is a login with a remembered device's
 	// credential, a FAST token, and the factors it recorded when it was
-	// issued. Nil recognises a *fast.Token or fast.Token in
-	// r.Credential; a host whose FAST server exposes its token otherwise
-	// wraps that here (see the package example).
+	// issued. Nil recognises the token logins of package fast (fast.Used)
+	// and a *fast.Token in r.Credential; a host with other remembered
+	// credentials reports them here.
 	Remembered func(r *sasl2.Result) (factors []string, ok bool)
 	// AllowUnenrolled lets an account that a Mandatory requirement covers
 	// but that has enrolled no acceptable factor log in without one, so
@@ -155,12 +155,10 @@ func (s *Server) remembered(r *sasl2.Result) ([]string, bool) {
 	if s.cfg.Remembered != nil {
 		return s.cfg.Remembered(r)
 	}
-	switch t := r.Credential.(type) {
-	case *fast.Token:
-		if t != nil {
-			return t.Factors, true
-		}
-	case fast.Token:
+	if t, ok := fast.Used(r); ok {
+		return t.Factors, true
+	}
+	if t, ok := r.Credential.(*fast.Token); ok && t != nil {
 		return t.Factors, true
 	}
 	return nil, false
