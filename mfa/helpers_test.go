@@ -266,6 +266,28 @@ func (r *rig) login(user string, cred any, tasks ...sasl2.ClientTask) *outcome {
 	return nil
 }
 
+// race runs n logins of user at once, each with the client task that
+// task returns, and reports how many succeeded.
+func (r *rig) race(n int, user string, task func() sasl2.ClientTask) int {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins := 0
+	start := make(chan struct{})
+	for range n {
+		wg.Go(func() {
+			<-start
+			if out := r.login(user, nil, task()); out.success != nil {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	return wins
+}
+
 // wire encodes v and decodes it again, as a stream would carry it.
 func wire(t testing.TB, v any) any {
 	t.Helper()

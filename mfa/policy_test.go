@@ -74,7 +74,7 @@ func (c *keyClient) Next(_ context.Context, payload []sasl2.Element) ([]sasl2.El
 // aborter is a client task that gives up when the server asks for data.
 type aborter struct{ name string }
 
-func (a *aborter) Name() string                                   { return a.name }
+func (a *aborter) Name() string                                 { return a.name }
 func (*aborter) Start(context.Context) ([]sasl2.Element, error) { return nil, nil }
 func (*aborter) Next(context.Context, []sasl2.Element) ([]sasl2.Element, error) {
 	return nil, errors.New("the user cancelled")

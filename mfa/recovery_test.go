@@ -5,7 +5,6 @@ import (
 	"errors"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/xmppauth/xmppauth/mfa"
@@ -124,23 +123,9 @@ func TestConcurrentUsesOfOneRecoveryCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wins := 0
-	start := make(chan struct{})
-	for range 64 {
-		wg.Go(func() {
-			<-start
-			out := r.login("juliet", nil, mfa.RecoveryClient(fixed(codes[0])))
-			if out.success != nil {
-				mu.Lock()
-				wins++
-				mu.Unlock()
-			}
-		})
-	}
-	close(start)
-	wg.Wait()
+	wins := r.race(64, "juliet", func() sasl2.ClientTask {
+		return mfa.RecoveryClient(fixed(codes[0]))
+	})
 	if wins != 1 || r.bound.get() != 1 {
 		t.Errorf("%d logins succeeded and %d bound, want 1 and 1",
 			wins, r.bound.get())
