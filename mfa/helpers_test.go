@@ -213,8 +213,6 @@ func (r *rig) login(user string, cred any, tasks ...sasl2.ClientTask) *outcome {
 	if r.wrap != nil {
 		scfg.Policy = r.wrap(scfg.Policy)
 	}
-	tlsState := &tls.ConnectionState{Version: tls.VersionTLS13,
-		HandshakeComplete: true}
 	s := sasl2.NewServer(scfg, &sasl2.Conn{Domain: "example.org",
 		TLS: tlsState})
 	c := sasl2.NewClient(&sasl2.ClientConfig{
@@ -306,6 +304,10 @@ func wire(t testing.TB, v any) any {
 	}
 	return el
 }
+
+// tlsState stands for the TLS 1.3 stream every test runs on.
+var tlsState = &tls.ConnectionState{Version: tls.VersionTLS13,
+	HandshakeComplete: true}
 
 // password is a server mechanism for tests: the initial response is the
 // user, NUL and "secret". Its credential is cred.
