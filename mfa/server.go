@@ -178,6 +178,10 @@ func (s *Server) Factors(ctx context.Context, account string) ([]FactorInfo, err
 	return out, nil
 }
 
+// StepUpWindow is how long a passed step-up holds on the stream where it
+// passed (docs/mfa.md §6.5).
+const StepUpWindow = 5 * time.Minute
+
 // StepUp is a factor check run outside SASL, before a sensitive
 // operation (docs/mfa.md §6.5). It is not safe for concurrent use.
 type StepUp struct {
@@ -221,6 +225,13 @@ func (s *Server) StepUp(ctx context.Context, account, task string, payload []sas
 	u := &StepUp{Task: task, s: s, task: f.Task()}
 	st, err := u.task.Start(ctx, &sasl2.Result{User: account}, payload)
 	return u, u.step(st, err)
+}
+
+// Fresh reports whether the step-up passed within StepUpWindow before
+// now: the check a host makes before a sensitive operation.
+func (u *StepUp) Fresh(now time.Time) bool {
+	return u != nil && u.Passed && !now.Before(u.At) &&
+		now.Sub(u.At) < StepUpWindow
 }
 
 // Next gives the step-up the payload of the client's <step-up-data/>.

@@ -23,6 +23,10 @@ func TestStepUpWithACode(t *testing.T) {
 	if err != nil || !u.Passed || !u.At.Equal(r.clock.Now()) {
 		t.Fatalf("step-up: %+v, %v", u, err)
 	}
+	if !u.Fresh(r.clock.Now().Add(4*time.Minute)) ||
+		u.Fresh(r.clock.Now().Add(mfa.StepUpWindow)) {
+		t.Error("a step-up is fresh for exactly StepUpWindow")
+	}
 	if el := u.Element(); el.Attribute("status") != "passed" ||
 		el.Attribute("task") != mfa.TaskTOTP {
 		t.Errorf("result %+v", el)

@@ -1,6 +1,7 @@
 package mfa_test
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/xml"
 	"fmt"
@@ -42,6 +43,26 @@ func readTranscript(t *testing.T, path string) []line {
 	return out
 }
 
+// rfcTOTP returns a TOTP factor on store whose account juliet enrolled
+// the RFC 6238 secret and confirmed it with the code of step 37037035.
+// now must be in step 37037036.
+func rfcTOTP(t testing.TB, store mfa.TOTPStore, now func() time.Time) *mfa.TOTP {
+	t.Helper()
+	totp, err := mfa.NewTOTP(mfa.TOTPConfig{Store: store,
+		Sealer: newSealer(t), Issuer: "example.org", Now: now,
+		Rand: io.MultiReader(strings.NewReader(rfcSecret), rand.Reader)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := totp.Enrol(context.Background(), "juliet"); err != nil {
+		t.Fatal(err)
+	}
+	if err := totp.Confirm(context.Background(), "juliet", "731029"); err != nil {
+		t.Fatal(err)
+	}
+	return totp
+}
+
 // transcriptServer returns a SASL2 server for the account the README of
 // testdata/mfa describes.
 func transcriptServer(t *testing.T) *sasl2.Server {
@@ -49,18 +70,7 @@ func transcriptServer(t *testing.T) *sasl2.Server {
 	ctx := t.Context()
 	now := func() time.Time { return time.Unix(1111111109, 0) }
 	store := mfa.NewMemoryStore()
-	totp, err := mfa.NewTOTP(mfa.TOTPConfig{Store: store,
-		Sealer: newSealer(t), Issuer: "example.org", Now: now,
-		Rand: io.MultiReader(strings.NewReader(rfcSecret), rand.Reader)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := totp.Enrol(ctx, "juliet"); err != nil {
-		t.Fatal(err)
-	}
-	if err := totp.Confirm(ctx, "juliet", "731029"); err != nil {
-		t.Fatal(err)
-	}
+	totp := rfcTOTP(t, store, now)
 	rec, err := mfa.NewRecovery(mfa.RecoveryConfig{Store: store, Now: now,
 		Rand: strings.NewReader(strings.Repeat(
 			"\x00\x01\x02\x03\x04\x05\x06\x07\x08\x09", 10))})
