@@ -21,8 +21,15 @@ const (
 	MaxText = 16 << 10
 )
 
-// ErrTooLarge reports input beyond one of the Limits.
-var ErrTooLarge = errors.New("sasl2: element exceeds limits")
+// Errors from decoding. Both are stream errors for the host:
+// policy-violation and restricted-xml.
+var (
+	// ErrTooLarge reports input beyond one of the limits.
+	ErrTooLarge = errors.New("sasl2: element exceeds limits")
+	// ErrRestricted reports a comment, processing instruction or DTD,
+	// which XMPP does not allow (RFC 6120 §11.1).
+	ErrRestricted = errors.New("sasl2: restricted XML")
+)
 
 // Element is an XML element in a namespace that this package does not
 // interpret: an inline feature, an inline request, a task payload. It holds
@@ -135,6 +142,10 @@ func (b *budget) element(d *xml.Decoder, start xml.StartElement, e *Element, dep
 				return ErrTooLarge
 			}
 			text.Write(t)
+		case xml.Comment, xml.ProcInst, xml.Directive:
+			// RFC 6120 §11.1 restricts XMPP to elements, attributes and
+			// character data.
+			return ErrRestricted
 		case xml.EndElement:
 			e.Text = text.String()
 			if len(e.Children) > 0 {

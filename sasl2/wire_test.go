@@ -248,3 +248,18 @@ func TestMalformedElements(t *testing.T) {
 func unmarshalString(s string, e *Element) error {
 	return xml.Unmarshal([]byte(s), e)
 }
+
+func TestRestrictedXML(t *testing.T) {
+	for _, s := range []string{
+		"<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'><!-- c --></authenticate>",
+		"<response xmlns='urn:xmpp:sasl:2'><?pi x?>AA==</response>",
+		"<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'><!DOCTYPE foo [<!ENTITY x 'y'>]></authenticate>",
+		"<authenticate xmlns='urn:xmpp:sasl:2' mechanism='X'><bind xmlns='urn:xmpp:bind:0'><!-- c --></bind></authenticate>",
+	} {
+		d := xml.NewDecoder(strings.NewReader(s))
+		tok, _ := d.Token()
+		if _, err := Decode(d, tok.(xml.StartElement)); !errors.Is(err, ErrRestricted) {
+			t.Errorf("%s: got %v, want ErrRestricted", s, err)
+		}
+	}
+}
