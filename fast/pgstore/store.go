@@ -4,14 +4,13 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/fast/internal/tokensql"
+	"github.com/xmppauth/xmppauth/internal/sqlstore"
+	"github.com/xmppauth/xmppauth/internal/sqlstore/pgdb"
 )
 
 //go:embed migrations/*.sql
@@ -32,21 +31,13 @@ const migrationLock = 0x786d7070_66617374
 // New returns a Store on pool after bringing its schema up to date. The
 // host keeps pool and closes it.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err != nil {
+	m := sqlstore.Migrations{FS: migrations, Dir: "migrations",
+		Table: "fast_migrations"}
+	if err := pgdb.Migrate(ctx, pool, m, migrationLock); err != nil {
 		return nil, fmt.Errorf("pgstore: migrate: %w", err)
 	}
-	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		const lock = "SELECT pg_advisory_xact_lock($1)"
-		if _, err := tx.Exec(ctx, lock, int64(migrationLock)); err != nil {
-			return err
-		}
-		return tokensql.Migrate(ctx, conn{tx}, fsys)
-	})
-	if err != nil {
-		return nil, fmt.Errorf("pgstore: migrate: %w", err)
-	}
-	return &Store{tokens: tokensql.New(conn{pool}, "pgstore")}, nil
+	tokens := tokensql.New(pgdb.Conn{DB: pool}, "pgstore")
+	return &Store{tokens: tokens}, nil
 }
 
 // Tokens implements fast.Store with one SELECT.
@@ -76,24 +67,4 @@ func (s *Store) Invalidate(ctx context.Context, user, clientID,
 // Revoke implements fast.Store with one UPDATE.
 func (s *Store) Revoke(ctx context.Context, user string) error {
 	return s.tokens.Revoke(ctx, user)
-}
-
-// conn runs the shared statements on a pool or in a transaction.
-type conn struct {
-	db interface {
-		Exec(ctx context.Context, sql string,
-			args ...any) (pgconn.CommandTag, error)
-		QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-	}
-}
-
-func (c conn) Exec(ctx context.Context, query string, args ...any) (
-	int64, error) {
-	tag, err := c.db.Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
-}
-
-func (c conn) QueryRow(ctx context.Context, query string,
-	args ...any) tokensql.Row {
-	return c.db.QueryRow(ctx, query, args...)
 }

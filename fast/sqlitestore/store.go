@@ -3,19 +3,13 @@ package sqlitestore
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"embed"
-	"errors"
 	"fmt"
-	"io/fs"
-	"net/url"
-	"time"
 
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/fast/internal/tokensql"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
+	"github.com/xmppauth/xmppauth/internal/sqlstore"
+	"github.com/xmppauth/xmppauth/internal/sqlstore/sqlitedb"
 )
 
 //go:embed migrations/*.sql
@@ -30,32 +24,13 @@ type Store struct {
 
 var _ fast.Store = (*Store)(nil)
 
-// busyTimeout is how long a connection waits for another's lock before
-// it fails with SQLITE_BUSY.
-const busyTimeout = 10 * time.Second
-
-// params configure every connection Open makes: wait for locks instead
-// of failing at once, let readers run beside the writer, and take the
-// write lock when a transaction begins, so that it never has to upgrade a
-// read lock and fail halfway.
-var params = fmt.Sprintf("_pragma=busy_timeout(%d)",
-	busyTimeout.Milliseconds()) +
-	"&_pragma=journal_mode(WAL)" +
-	"&_pragma=foreign_keys(1)" +
-	"&_txlock=immediate"
-
 // Open opens or creates the SQLite database file at path, with the
 // connection settings the store needs, and brings its schema up to date.
 // The Store owns the database: Close closes it. path names a file; an
 // in-memory database would be a different one on every connection.
 func Open(path string) (*Store, error) {
-	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + params
-	db, err := sql.Open("sqlite", dsn)
+	db, err := sqlitedb.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
-	}
-	if err := connect(db); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
 	s, err := New(db)
@@ -67,25 +42,6 @@ func Open(path string) (*Store, error) {
 	return s, nil
 }
 
-// connect makes the first connection to db. On a new file it switches
-// the journal to WAL, and SQLite fails that at once, without waiting, when
-// another process is opening the file too; so connect tries again for as
-// long as busy_timeout would have waited.
-func connect(db *sql.DB) error {
-	deadline := time.Now().Add(busyTimeout)
-	pause := time.Millisecond
-	for {
-		err := db.Ping()
-		var e *sqlite.Error
-		if !errors.As(err, &e) || e.Code()&0xff != sqlite3.SQLITE_BUSY ||
-			time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(pause)
-		pause = min(2*pause, 100*time.Millisecond)
-	}
-}
-
 // New returns a Store on db, a database opened with the driver
 // modernc.org/sqlite, after bringing its schema up to date. The host
 // keeps db and closes it. It should open db as Open does, with at least
@@ -94,10 +50,13 @@ func connect(db *sql.DB) error {
 //	file:fast.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)
 //	&_pragma=foreign_keys(1)&_txlock=immediate
 func New(db *sql.DB) (*Store, error) {
-	if err := migrate(context.Background(), db); err != nil {
+	m := sqlstore.Migrations{FS: migrations, Dir: "migrations",
+		Table: "fast_migrations"}
+	if err := sqlitedb.Migrate(context.Background(), db, m); err != nil {
 		return nil, fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
-	return &Store{tokens: tokensql.New(conn{db}, "sqlitestore")}, nil
+	tokens := tokensql.New(sqlstore.Std{DB: db}, "sqlitestore")
+	return &Store{tokens: tokens}, nil
 }
 
 // Close closes the database if Open opened it. On a Store from New it
@@ -139,62 +98,4 @@ func (s *Store) Invalidate(ctx context.Context, user, clientID,
 // Revoke implements fast.Store with one UPDATE.
 func (s *Store) Revoke(ctx context.Context, user string) error {
 	return s.tokens.Revoke(ctx, user)
-}
-
-// migrate runs the migrations on one connection holding the write lock,
-// so that processes opening the database together migrate it once.
-func migrate(ctx context.Context, db *sql.DB) error {
-	c, err := db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if _, err := c.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
-		return err
-	}
-
-	fsys, err := fs.Sub(migrations, "migrations")
-	if err == nil {
-		err = tokensql.Migrate(ctx, conn{c}, fsys)
-	}
-	if err == nil {
-		_, err = c.ExecContext(ctx, "COMMIT")
-	}
-	if err != nil {
-		rollback(c)
-	}
-	return err
-}
-
-// rollback ends the transaction on c, or, failing that, makes database/sql
-// discard c rather than lend it out with the transaction open.
-func rollback(c *sql.Conn) {
-	_, err := c.ExecContext(context.Background(), "ROLLBACK")
-	if err != nil {
-		c.Raw(func(any) error { return driver.ErrBadConn })
-	}
-}
-
-// conn runs the shared statements on a *sql.DB or *sql.Conn.
-type conn struct {
-	db interface {
-		ExecContext(ctx context.Context, query string,
-			args ...any) (sql.Result, error)
-		QueryRowContext(ctx context.Context, query string,
-			args ...any) *sql.Row
-	}
-}
-
-func (c conn) Exec(ctx context.Context, query string, args ...any) (
-	int64, error) {
-	res, err := c.db.ExecContext(ctx, query, args...)
-	if err != nil {
-		return 0, err
-	}
-	return res.RowsAffected()
-}
-
-func (c conn) QueryRow(ctx context.Context, query string,
-	args ...any) tokensql.Row {
-	return c.db.QueryRowContext(ctx, query, args...)
 }

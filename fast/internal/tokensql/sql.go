@@ -1,7 +1,7 @@
 // Package tokensql is the fast.Store that the SQL stores of package fast
-// share: sqlitestore and pgstore each give it a connection to their
-// database and their own migrations, and it does the rest, with statements
-// that SQLite and PostgreSQL both run.
+// share: sqlitestore and pgstore each migrate their database and give it
+// a connection to it, and it does the rest, with statements that SQLite
+// and PostgreSQL both run.
 //
 // Both databases keep one row per user and client, with a column per field
 // of each slot, named cur_ (Current) or new_ (New) and the field: id,

@@ -9,32 +9,19 @@ import (
 	"time"
 
 	"github.com/xmppauth/xmppauth/fast"
+	"github.com/xmppauth/xmppauth/internal/sqlstore"
 )
 
-// DB runs statements on a database or in a transaction.
-type DB interface {
-	// Exec runs a statement and returns how many rows it changed.
-	Exec(ctx context.Context, query string, args ...any) (int64, error)
-	// QueryRow runs a query for one row. Its Scan must fail with an
-	// error matching sql.ErrNoRows when there is no row.
-	QueryRow(ctx context.Context, query string, args ...any) Row
-}
-
-// Row is the row that DB.QueryRow returns.
-type Row interface {
-	Scan(dest ...any) error
-}
-
-// Store is a fast.Store on DB. It is safe for concurrent use when its DB
-// is.
+// Store is a fast.Store on a sqlstore.DB. It is safe for concurrent use
+// when its DB is.
 type Store struct {
-	db   DB
+	db   sqlstore.DB
 	name string // starts every error message
 }
 
 // New returns a Store on db, whose schema is up to date. Its errors start
 // with name.
-func New(db DB, name string) *Store {
+func New(db sqlstore.DB, name string) *Store {
 	return &Store{db: db, name: name}
 }
 

@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"iter"
 	"testing"
 	"time"
 
 	"github.com/xmppauth/xmppauth/fast"
+	"github.com/xmppauth/xmppauth/internal/sqlstore"
 )
 
 // oneRow is a DB holding one client's row as the arguments Issue wrote.
@@ -24,8 +26,13 @@ func (db *oneRow) Exec(_ context.Context, query string, args ...any) (
 	return 1, nil
 }
 
-func (db *oneRow) QueryRow(context.Context, string, ...any) Row {
+func (db *oneRow) QueryRow(context.Context, string, ...any) sqlstore.Row {
 	return db
+}
+
+func (db *oneRow) Query(context.Context, string, ...any) iter.Seq2[
+	sqlstore.Row, error] {
+	return func(func(sqlstore.Row, error) bool) {}
 }
 
 // Scan fills an empty Current slot and the New slot from Issue's

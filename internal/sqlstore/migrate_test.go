@@ -1,8 +1,9 @@
-package tokensql
+package sqlstore
 
 import (
 	"context"
 	"fmt"
+	"iter"
 	"slices"
 	"testing"
 	"testing/fstest"
@@ -27,23 +28,29 @@ func (s *script) QueryRow(context.Context, string, ...any) Row {
 	return s
 }
 
+func (s *script) Query(context.Context, string, ...any) iter.Seq2[Row,
+	error] {
+	return func(func(Row, error) bool) {}
+}
+
 func (s *script) Scan(dest ...any) error {
 	*dest[0].(*int) = s.done
 	return nil
 }
 
 func TestMigrateRunsWhatIsNewInOrder(t *testing.T) {
-	fsys := fstest.MapFS{
-		"010_ten.sql": {Data: []byte("ten")},
-		"002_two.sql": {Data: []byte("two")},
-		"001_one.sql": {Data: []byte("one")},
-		"README":      {Data: []byte("not a migration")},
-	}
+	m := Migrations{Table: "x_migrations", Dir: "m", FS: fstest.MapFS{
+		"m/010_ten.sql": {Data: []byte("ten")},
+		"m/002_two.sql": {Data: []byte("two")},
+		"m/001_one.sql": {Data: []byte("one")},
+		"m/README":      {Data: []byte("not a migration")},
+		"003_other.sql": {Data: []byte("not in m")},
+	}}
 	db := &script{done: 1}
-	if err := Migrate(t.Context(), db, fsys); err != nil {
+	if err := m.Run(t.Context(), db); err != nil {
 		t.Fatal(err)
 	}
-	const record = "INSERT INTO fast_migrations (version) VALUES ($1)"
+	const record = "INSERT INTO x_migrations (version) VALUES ($1)"
 	want := []string{"two", record + " [2]", "ten", record + " [10]"}
 	if got := db.ran[1:]; !slices.Equal(got, want) {
 		t.Errorf("ran %q, want %q", got, want)
@@ -61,7 +68,8 @@ func TestMigrateRefusesBadNames(t *testing.T) {
 		for _, name := range names {
 			fsys[name] = &fstest.MapFile{}
 		}
-		if err := Migrate(t.Context(), &script{}, fsys); err == nil {
+		m := Migrations{FS: fsys, Table: "x_migrations"}
+		if err := m.Run(t.Context(), &script{}); err == nil {
 			t.Errorf("Migrate of %q succeeded", names)
 		}
 	}
