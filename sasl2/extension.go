@@ -20,16 +20,39 @@ type Extension interface {
 }
 
 // Request is one extension's share of one authentication attempt. It is
-// dropped unused when the authentication fails (XEP-0388 §2.5: inline
-// requests of a failed authentication are not processed).
+// dropped unused when the authentication fails before its Success runs
+// (XEP-0388 §2.5: inline requests of a failed authentication are not
+// processed).
+//
+// The Success methods run one after the other, and a later one may still
+// fail the authentication after an earlier one wrote state: a token
+// stored, a session created. A Request that must know whether its work
+// stands implements Finisher.
 type Request interface {
 	// Success runs once every required task has passed, in the order the
 	// extensions were configured, before <success> is sent. It may set
 	// r.JID (Bind 2 binds a full JID) and append to r.Success. An error
 	// fails the authentication closed; an extension that wants to report
 	// its own failure inside a successful authentication appends it to
-	// r.Success instead.
+	// r.Success instead. A Request whose Success fails undoes its own
+	// work before returning.
 	Success(ctx context.Context, r *Result) error
+}
+
+// Finisher is implemented by a Request that must learn how the
+// authentication ended once its Success returned nil.
+//
+// When every Success returned nil, the Server calls Finish(ctx, true) on
+// each Finisher in the order the extensions were configured, just before
+// it returns the <success>: the authentication can no longer fail, and
+// audit records of what Success did belong here. When a Success fails,
+// the Server calls Finish(ctx, false) on the Finishers whose Success had
+// already returned nil, in reverse order, before it returns the
+// <failure>: each undoes what its Success wrote, as far as it can. The
+// Request whose Success failed is not finished. Finish is called at most
+// once, and not at all for a Request whose Success never ran.
+type Finisher interface {
+	Finish(ctx context.Context, ok bool)
 }
 
 // Result is what a successful authentication established. Extensions and

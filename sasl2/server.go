@@ -360,12 +360,20 @@ func (s *Server) taskStep(ctx context.Context, st TaskStep, err error) any {
 	return s.succeed(ctx, nil)
 }
 
-// succeed runs the inline requests and builds <success>.
+// succeed runs the inline requests and builds <success>. The requests
+// whose Success ran learn through Finisher whether it stands.
 func (s *Server) succeed(ctx context.Context, additional []byte) any {
-	for _, r := range s.attempt.requests {
+	reqs := s.attempt.requests
+	for i, r := range reqs {
 		if err := r.Success(ctx, &s.result); err != nil {
+			for _, done := range slices.Backward(reqs[:i]) {
+				finish(ctx, done, false)
+			}
 			return s.fail(err)
 		}
+	}
+	for _, r := range reqs {
+		finish(ctx, r, true)
 	}
 	s.state = done
 	s.audit(Event{Kind: EventSuccess})
@@ -374,6 +382,13 @@ func (s *Server) succeed(ctx context.Context, additional []byte) any {
 		AdditionalData:          additional,
 		AuthorizationIdentifier: s.result.JID,
 		Extensions:              s.result.Success,
+	}
+}
+
+// finish tells r, if it is a Finisher, how the authentication ended.
+func finish(ctx context.Context, r Request, ok bool) {
+	if f, is := r.(Finisher); is {
+		f.Finish(ctx, ok)
 	}
 }
 

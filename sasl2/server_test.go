@@ -6,6 +6,8 @@ import (
 	"crypto/tls"
 	"encoding/xml"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -482,4 +484,90 @@ func TestChannelBindingFeature(t *testing.T) {
 	if _, cb := srv.Features(); cb != nil {
 		t.Error("channel-binding types advertised without a -PLUS mechanism")
 	}
+}
+
+// finishExt is an extension whose request logs its Success and Finish
+// calls; failing makes its Success fail, and plain leaves Finish out.
+type finishExt struct {
+	name           string
+	log            *[]string
+	failing, plain bool
+}
+
+func (x finishExt) Namespace() string { return "urn:example:" + x.name }
+func (finishExt) Advertise(*Conn) (Element, bool) {
+	return Element{}, false
+}
+func (x finishExt) Request(context.Context, *Conn, *Authenticate, []Element) (Request, error) {
+	if x.plain {
+		return plainRequest{x}, nil
+	}
+	return finishRequest{x}, nil
+}
+
+type plainRequest struct{ x finishExt }
+
+func (q plainRequest) Success(context.Context, *Result) error {
+	*q.x.log = append(*q.x.log, q.x.name+" success")
+	return nil
+}
+
+type finishRequest struct{ x finishExt }
+
+func (q finishRequest) Success(context.Context, *Result) error {
+	*q.x.log = append(*q.x.log, q.x.name+" success")
+	if q.x.failing {
+		return errors.New("store: disk full")
+	}
+	return nil
+}
+
+func (q finishRequest) Finish(_ context.Context, ok bool) {
+	*q.x.log = append(*q.x.log, fmt.Sprintf("%s finish %t", q.x.name, ok))
+}
+
+func TestFinisher(t *testing.T) {
+	run := func(t *testing.T, ir string, exts ...finishExt) (any, []string) {
+		t.Helper()
+		var log []string
+		cfg := &Config{Mechanisms: []Mechanism{testMech{}}}
+		for _, x := range exts {
+			x.log = &log
+			cfg.Extensions = append(cfg.Extensions, x)
+		}
+		srv := NewServer(cfg, &Conn{Domain: "example.org", TLS: &tls.ConnectionState{}})
+		srv.Features()
+		out, err := srv.Receive(context.Background(), decodeString(t, auth("TEST", ir)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, log
+	}
+
+	t.Run("every request is finished with true, in order, when success is final", func(t *testing.T) {
+		out, log := run(t, goodPlain, finishExt{name: "a"},
+			finishExt{name: "b", plain: true}, finishExt{name: "c"})
+		want := []string{"a success", "b success", "c success",
+			"a finish true", "c finish true"}
+		if !isSuccess(out) || !slices.Equal(log, want) {
+			t.Errorf("got %#v, log %q", out, log)
+		}
+	})
+	t.Run("a failing success finishes those before it with false, in reverse", func(t *testing.T) {
+		out, log := run(t, goodPlain, finishExt{name: "a"},
+			finishExt{name: "b"}, finishExt{name: "c", failing: true},
+			finishExt{name: "d"})
+		want := []string{"a success", "b success", "c success",
+			"b finish false", "a finish false"}
+		f, ok := out.(*Failure)
+		if !ok || f.Condition != TemporaryAuthFailure || !slices.Equal(log, want) {
+			t.Errorf("got %#v, log %q", out, log)
+		}
+	})
+	t.Run("a request whose success never ran is not finished", func(t *testing.T) {
+		out, log := run(t, badPlain, finishExt{name: "a"})
+		if isSuccess(out) || len(log) != 0 {
+			t.Errorf("got %#v, log %q", out, log)
+		}
+	})
 }
