@@ -82,6 +82,22 @@ func (x extra) Request(*sasl2.Conn, []sasl2.Element) (sasl2.Element, bool) {
 }
 func (extra) Success(*sasl2.Success) error { return nil }
 
+// failingExt is a server extension whose Success always fails, as a
+// resource that cannot be bound would.
+type failingExt struct{}
+
+func (failingExt) Namespace() string { return "urn:example:failing" }
+func (failingExt) Advertise(*sasl2.Conn) (sasl2.Element, bool) {
+	return sasl2.Element{}, false
+}
+func (failingExt) Request(context.Context, *sasl2.Conn, *sasl2.Authenticate,
+	[]sasl2.Element) (sasl2.Request, error) {
+	return failingExt{}, nil
+}
+func (failingExt) Success(context.Context, *sasl2.Result) error {
+	return errors.New("test: no resource left")
+}
+
 // fixture is a FAST server and client with a pinned clock, fixed token
 // strings and a memory store.
 type fixture struct {
@@ -100,6 +116,8 @@ type fixture struct {
 	tls      tls.ConnectionState
 	bindings []sasl2.ChannelBinding
 	policy   sasl2.Policy
+	// after are extensions that run after FAST on the server.
+	after []sasl2.Extension
 }
 
 func newFixture(t testing.TB, cfg Config) *fixture {
@@ -163,7 +181,7 @@ type outcome struct {
 func (f *fixture) serverConfig() *sasl2.Config {
 	return &sasl2.Config{
 		Mechanisms: []sasl2.Mechanism{plain{}},
-		Extensions: []sasl2.Extension{f.srv},
+		Extensions: append([]sasl2.Extension{f.srv}, f.after...),
 		Policy:     Policy(f.policy),
 	}
 }

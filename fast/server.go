@@ -61,8 +61,9 @@ type Config struct {
 	// at once. Nil means crypto/rand.
 	Rand io.Reader
 	// Audit, when not nil, receives an event for every token issued,
-	// rotated, invalidated or revoked. It is called synchronously and
-	// must not block. No event carries a token string.
+	// rotated, invalidated or revoked, once the authentication that did
+	// it has succeeded (see sasl2.Finisher). It is called synchronously
+	// and must not block. No event carries a token string.
 	Audit func(Event)
 }
 
@@ -106,7 +107,9 @@ type Event struct {
 // A token is issued only after full authentication, tasks included, to a
 // client that sent a valid user-agent id, for an HT mechanism offered on
 // the stream; it is stored before <success> is sent, and a storage error
-// fails the authentication with temporary-auth-failure. Tasks must never
+// fails the authentication with temporary-auth-failure. When an extension
+// after FAST fails the authentication, the token is invalidated again:
+// the client never got it. Tasks must never
 // run for a token login (XEP-0484 §4): wrap the policy with Policy.
 //
 // When a password changes or an account is deleted, the host calls
@@ -287,11 +290,17 @@ type request struct {
 	auth Auth
 	// want is the mechanism of a valid <request-token>, or "".
 	want string
+
+	// What Success did, for Finish: the tokens it invalidated, and the
+	// token it issued with the kind of its event.
+	invalidated []*Token
+	issued      *Token
+	kind        EventKind
 }
 
 // Success implements sasl2.Request: it invalidates, rotates and issues
 // tokens as the client asked and the policy says. Every token it issues is
-// in the Store before it returns.
+// in the Store before it returns; the audit events wait for Finish.
 func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 	if r.ClientID == "" {
 		// Tokens belong to a client (XEP-0484 §6).
@@ -305,7 +314,7 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 		err := s.store.Invalidate(ctx, r.User, r.ClientID, c.token.ID)
 		switch {
 		case err == nil:
-			s.event(EventInvalidated, &c.token)
+			q.invalidated = append(q.invalidated, &c.token)
 		case !errors.Is(err, ErrConflict):
 			return fmt.Errorf("fast: invalidating a token: %w", err)
 		}
@@ -316,16 +325,37 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 
 	switch {
 	case q.want != "":
-		return s.issue(ctx, r, q.want, factors(r, c), EventIssued)
+		return q.issue(ctx, r, q.want, factors(r, c), EventIssued)
 	case c == nil:
 		return nil
 	case c.pending != nil && s.now().Before(c.pending.Expiry):
-		return s.resend(ctx, r, c)
+		return q.resend(ctx, r, c)
 	case s.rotate < 0 || s.now().Sub(c.token.Issued) >= s.rotate:
-		return s.issue(ctx, r, c.token.Mechanism, factors(r, c),
+		return q.issue(ctx, r, c.token.Mechanism, factors(r, c),
 			EventRotated)
 	}
 	return nil
+}
+
+// Finish implements sasl2.Finisher. Once <success> is final it reports
+// what Success did to Config.Audit. When an extension after FAST failed
+// the authentication, the token Success issued is invalidated, since the
+// client never receives it, and only the invalidations the client asked
+// for are reported: they were not undone. A storage error here leaves the
+// unsent token waiting in the New slot, where the next login with the
+// current token replaces it or sends it again.
+func (q *request) Finish(ctx context.Context, ok bool) {
+	s := q.s
+	if t := q.issued; t != nil && !ok {
+		// ErrConflict: another login replaced or used it meanwhile.
+		_ = s.store.Invalidate(ctx, t.User, t.ClientID, t.ID)
+	}
+	for _, t := range q.invalidated {
+		s.event(EventInvalidated, t)
+	}
+	if q.issued != nil && ok {
+		s.event(q.kind, q.issued)
+	}
 }
 
 // factors returns what a new token records as proven: those of the token
@@ -341,12 +371,12 @@ func factors(r *sasl2.Result, c *credential) []string {
 // in with its current token although a newer one waits unused, so the
 // <success> that carried the newer one was probably lost. Replacing it
 // would gain nothing, and would break a client that did keep it.
-func (s *Server) resend(ctx context.Context, r *sasl2.Result, c *credential) error {
+func (q *request) resend(ctx context.Context, r *sasl2.Result, c *credential) error {
 	p := c.pending
-	secret, err := s.sealer.Open(p.Sealed, associated(r.User, r.ClientID))
+	secret, err := q.s.sealer.Open(p.Sealed, associated(r.User, r.ClientID))
 	if err != nil {
 		// Unreadable: replace it instead.
-		return s.issue(ctx, r, c.token.Mechanism,
+		return q.issue(ctx, r, c.token.Mechanism,
 			factors(r, c), EventRotated)
 	}
 	r.Success = append(r.Success,
@@ -355,10 +385,11 @@ func (s *Server) resend(ctx context.Context, r *sasl2.Result, c *credential) err
 }
 
 // issue makes a token for mech, stores it in the New slot of the client,
-// and only then adds it to <success>.
-func (s *Server) issue(ctx context.Context, r *sasl2.Result, mech string,
+// and only then adds it to <success>. Finish reports it as kind.
+func (q *request) issue(ctx context.Context, r *sasl2.Result, mech string,
 	factors []string, kind EventKind) error {
 
+	s := q.s
 	secret, err := s.token()
 	if err != nil {
 		return fmt.Errorf("fast: making a token: %w", err)
@@ -384,7 +415,7 @@ func (s *Server) issue(ctx context.Context, r *sasl2.Result, mech string,
 	}
 	r.Success = append(r.Success,
 		(&Issued{Token: secret, Expiry: t.Expiry}).Element())
-	s.event(kind, t)
+	q.issued, q.kind = t, kind
 	return nil
 }
 

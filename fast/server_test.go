@@ -447,6 +447,61 @@ func TestTokenChecks(t *testing.T) {
 	})
 }
 
+// An extension after FAST may still fail the login once FAST has done its
+// part: the client never sees a token, so none may stay behind.
+func TestLaterExtensionFails(t *testing.T) {
+	t.Run("a token issued on a password login is taken back and not reported", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.after = []sasl2.Extension{failingExt{}}
+		o := f.login(login{})
+		if o.condition() != sasl2.TemporaryAuthFailure || o.token() != "" {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if cur, nxt := f.slots(); cur != "" || nxt != "" {
+			t.Errorf("slots %q %q", cur, nxt)
+		}
+		if len(f.events) != 0 || f.client.HasToken() {
+			t.Errorf("events %+v; client has a token: %v", f.events, f.client.HasToken())
+		}
+	})
+	t.Run("a rotated token is taken back and the one used stays", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"},
+			RotateAfter: RotateAlways})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.keepOnly("fast-token-ONE", 0)
+		f.after = []sasl2.Extension{failingExt{}}
+		if o := f.login(login{}); o.condition() != sasl2.TemporaryAuthFailure {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if cur, nxt := f.slots(); cur != "id-fast-token-ONE" || nxt != "" {
+			t.Errorf("slots %q %q", cur, nxt)
+		}
+		if len(f.events) != 0 {
+			t.Errorf("events %+v", f.events)
+		}
+		f.after = nil
+		if o := f.login(login{}); !o.done || initialResponse(o) != irONE {
+			t.Errorf("the token used no longer works: %s", encode(t, o.reply))
+		}
+	})
+	t.Run("a logout stays done and reported", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.keepOnly("fast-token-ONE", 0)
+		f.after = []sasl2.Extension{failingExt{}}
+		f.client.Invalidate()
+		if o := f.login(login{}); o.condition() != sasl2.TemporaryAuthFailure {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if cur, nxt := f.slots(); cur != "" || nxt != "" {
+			t.Errorf("slots %q %q", cur, nxt)
+		}
+		if len(f.events) != 1 || f.events[0].Kind != EventInvalidated {
+			t.Errorf("events %+v", f.events)
+		}
+	})
+}
+
 // failingStore cannot issue.
 type failingStore struct{ *MemoryStore }
 
