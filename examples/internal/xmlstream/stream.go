@@ -187,23 +187,39 @@ func header(t xml.StartElement) (Header, error) {
 	return h, nil
 }
 
-// WriteHeader sends the XML declaration and our stream header. An empty ID
-// on the server side is filled with a random one.
+// WriteHeader sends the XML declaration and our stream header.
 func (c *Conn) WriteHeader(h Header) error {
 	var b bytes.Buffer
+	writeHeader(&b, h)
+	return c.write(b.Bytes(), func() { c.opened = true })
+}
+
+// WriteHeaderWith sends our stream header and v, an element as Send takes
+// it, in one Write: one TLS record, so one packet, for a client that knows
+// its first element without waiting for the stream features, as a FAST
+// reconnection does.
+func (c *Conn) WriteHeaderWith(h Header, v any) error {
+	var b bytes.Buffer
+	writeHeader(&b, h)
+	if err := encode(&b, v); err != nil {
+		return err
+	}
+	return c.write(b.Bytes(), func() { c.opened = true })
+}
+
+func writeHeader(b *bytes.Buffer, h Header) {
 	b.WriteString("<?xml version='1.0'?><stream:stream")
-	attr(&b, "xmlns", NSClient)
-	attr(&b, "xmlns:stream", NSStream)
+	attr(b, "xmlns", NSClient)
+	attr(b, "xmlns:stream", NSStream)
 	for _, a := range [][2]string{
 		{"id", h.ID}, {"from", h.From}, {"to", h.To},
 		{"version", h.Version}, {"xml:lang", h.Lang},
 	} {
 		if a[1] != "" {
-			attr(&b, a[0], a[1])
+			attr(b, a[0], a[1])
 		}
 	}
 	b.WriteByte('>')
-	return c.write(b.Bytes(), func() { c.opened = true })
 }
 
 // NewID returns a random stream or stanza id.
@@ -284,15 +300,22 @@ func readError(err error) error {
 // Send writes one element: an *Element, or a value from package sasl2.
 func (c *Conn) Send(v any) error {
 	var b bytes.Buffer
+	if err := encode(&b, v); err != nil {
+		return err
+	}
+	return c.write(b.Bytes(), nil)
+}
+
+func encode(b *bytes.Buffer, v any) error {
 	switch v := v.(type) {
 	case *Element:
-		v.encode(&b, NSClient)
+		v.encode(b, NSClient)
 	default:
-		if err := xml.NewEncoder(&b).Encode(v); err != nil {
+		if err := xml.NewEncoder(b).Encode(v); err != nil {
 			return fmt.Errorf("xmlstream: encoding %T: %w", v, err)
 		}
 	}
-	return c.write(b.Bytes(), nil)
+	return nil
 }
 
 // SendFeatures writes <stream:features> holding the given children, each

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/xmppauth/xmppauth/internal/xmltest"
 	"github.com/xmppauth/xmppauth/sasl2"
@@ -217,3 +218,58 @@ func TestParseJID(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteHeaderWithIsOneWrite: the header and the first element reach
+// the peer in one Write, and the peer reads both in order.
+func TestWriteHeaderWithIsOneWrite(t *testing.T) {
+	a, b := net.Pipe()
+	defer a.Close()
+	defer b.Close()
+	writes := make(chan string, 4)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := b.Read(buf)
+			if err != nil {
+				close(writes)
+				return
+			}
+			writes <- string(buf[:n])
+		}
+	}()
+	c := NewConn(a)
+	err := c.WriteHeaderWith(Header{To: "localhost", From: "alice@localhost", Version: "1.0"},
+		&sasl2.Authenticate{Mechanism: "HT-SHA-256-NONE", InitialResponse: []byte("x")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	first := <-writes
+	if _, more := <-writes; more {
+		t.Errorf("more than one write")
+	}
+	r := NewConn(fakeConn{strings.NewReader(first)})
+	if h, err := r.ReadHeader(); err != nil || h.From != "alice@localhost" {
+		t.Fatalf("header %+v, %v in %q", h, err, first)
+	}
+	if el, err := r.Next(); err != nil {
+		t.Fatalf("%v in %q", err, first)
+	} else if a, ok := el.(*sasl2.Authenticate); !ok || a.Mechanism != "HT-SHA-256-NONE" {
+		t.Errorf("got %#v", el)
+	}
+	if !c.opened {
+		t.Error("the stream is not marked open")
+	}
+}
+
+// fakeConn is a net.Conn that reads from r.
+type fakeConn struct{ r io.Reader }
+
+func (f fakeConn) Read(p []byte) (int, error)       { return f.r.Read(p) }
+func (f fakeConn) Write(p []byte) (int, error)      { return len(p), nil }
+func (f fakeConn) Close() error                     { return nil }
+func (f fakeConn) LocalAddr() net.Addr              { return nil }
+func (f fakeConn) RemoteAddr() net.Addr             { return nil }
+func (f fakeConn) SetDeadline(time.Time) error      { return nil }
+func (f fakeConn) SetReadDeadline(time.Time) error  { return nil }
+func (f fakeConn) SetWriteDeadline(time.Time) error { return nil }
