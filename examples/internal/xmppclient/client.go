@@ -4,6 +4,15 @@
 // exchanges stanzas. The command in examples/client adds flags, a data
 // directory and a terminal around it; the example server's tests drive it
 // directly.
+//
+// With FAST (XEP-0484), Connect logs in with a kept token in one round
+// trip once TLS is up: it sends its <authenticate> right behind the stream
+// header, without waiting for the stream features. It does not cache the
+// features of an earlier stream: it assumes an offer of FAST with every HT
+// mechanism, so that the kept token's own mechanism is picked, and of
+// Bind 2. A server that issued the token offers both; one that has
+// stopped refuses the token, and Connect falls back to the password on a
+// new connection, or binds the RFC 6120 way when Bind 2 is gone.
 package xmppclient
 
 import (
@@ -19,6 +28,7 @@ import (
 
 	"github.com/xmppauth/xmppauth/bind2"
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
+	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/sasl2"
 	"github.com/xmppauth/xmppauth/sasl2/scram"
 )
@@ -51,6 +61,18 @@ type Config struct {
 	// LegacyBind skips Bind 2 and binds the RFC 6120 way after
 	// authentication, as clients without Bind 2 do.
 	LegacyBind bool
+	// FAST, when not nil, takes part in every authentication: a password
+	// login asks for a token, and a kept token is used before the
+	// password. Its Account must be the bare JID and its ClientID the
+	// UserAgent's id. With Mechanisms set, a token is used only when its
+	// HT mechanism is listed there.
+	FAST *fast.Client
+	// Logout makes Connect log in with a kept token only, never the
+	// password, and ask the server to invalidate the token (XEP-0484
+	// §3.5); FAST then forgets every token it kept.
+	Logout bool
+	// Dial opens the TCP connection to addr. Nil means a net.Dialer.
+	Dial func(ctx context.Context, addr string) (net.Conn, error)
 }
 
 // Session is one client stream. Reading (Login, Next) is for one goroutine
@@ -63,11 +85,32 @@ type Session struct {
 	mech     string
 	binding  string
 	inline   bool
+
+	// auth is the authentication under way.
+	auth *auth
 }
+
+// auth is one authentication: the state machine and the Bind 2 client
+// whose result it reads.
+type auth struct {
+	sasl *sasl2.Client
+	bind *bind2.Client
+}
+
+// ErrNoToken reports that Connect, told to log out, found no kept token
+// to log in with.
+var ErrNoToken = errors.New("xmppclient: no FAST token to log in with")
 
 // Dial connects to the server, secures the stream with TLS and reads the
 // stream features that offer authentication. It does not authenticate.
 func Dial(ctx context.Context, cfg Config) (*Session, error) {
+	return dial(ctx, cfg, false)
+}
+
+// dial connects and secures the stream. With pipeline, and a token that
+// FAST can use, it sends the <authenticate> with the token behind the
+// post-TLS stream header, and leaves it under way in s.auth.
+func dial(ctx context.Context, cfg Config, pipeline bool) (*Session, error) {
 	addr := cfg.Addr
 	if addr == "" {
 		port := "5222"
@@ -76,30 +119,93 @@ func Dial(ctx context.Context, cfg Config) (*Session, error) {
 		}
 		addr = net.JoinHostPort(cfg.JID.Domain, port)
 	}
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", addr)
+	open := cfg.Dial
+	if open == nil {
+		var d net.Dialer
+		open = func(ctx context.Context, addr string) (net.Conn, error) {
+			return d.DialContext(ctx, "tcp", addr)
+		}
+	}
+	nc, err := open(ctx, addr)
 	if err != nil {
 		return nil, err
 	}
 	s := &Session{cfg: cfg, conn: xmlstream.NewConn(nc)}
 	defer s.watch(ctx)()
-	if err := s.secure(ctx); err != nil {
+	if err := s.secure(ctx, pipeline); err != nil {
 		nc.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
+// Connect connects and logs in. When cfg.FAST keeps a token it can use,
+// it logs in with the token in one round trip after TLS, its
+// <authenticate> sent with the stream header (see the package doc).
+// When the server refuses the token, it tries the token kept before it,
+// if any, and then the password, each on a new connection: some servers
+// take no second <authenticate> on a stream whose first one failed.
+//
+// password is called at most once, and only when the password is needed,
+// with the error that refused the last token (it wraps fast.ErrRejected
+// and the *sasl2.Failure), or nil when no token was tried. With
+// cfg.Logout, Connect returns that error, or ErrNoToken, instead.
+func Connect(ctx context.Context, cfg Config, password func(refused error) (string, error)) (*Session, error) {
+	var refused error
+	for {
+		s, err := dial(ctx, cfg, true)
+		if err != nil {
+			return nil, err
+		}
+		if s.auth != nil {
+			err := s.finishLogin(ctx)
+			if err == nil {
+				return s, nil
+			}
+			s.Close()
+			if !errors.Is(err, fast.ErrRejected) {
+				return nil, err
+			}
+			// The token is forgotten; try what is left, on a new
+			// connection.
+			refused = err
+			continue
+		}
+
+		if cfg.Logout {
+			s.Close()
+			if refused != nil {
+				return nil, refused
+			}
+			return nil, ErrNoToken
+		}
+		pw, err := password(refused)
+		if err == nil {
+			err = s.Login(ctx, pw)
+		}
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		return s, nil
+	}
+}
+
 // secure runs TLS, directly or with STARTTLS, and leaves the session at the
-// post-TLS stream features.
-func (s *Session) secure(ctx context.Context) error {
+// post-TLS stream features; see dial for pipeline.
+func (s *Session) secure(ctx context.Context, pipeline bool) error {
 	if s.cfg.DirectTLS {
 		if err := s.conn.StartTLS(ctx, s.tlsClient); err != nil {
 			return fmt.Errorf("xmppclient: TLS: %w", err)
 		}
 	}
 	for {
-		if err := s.open(); err != nil {
+		var first *sasl2.Authenticate
+		if pipeline && s.conn.TLS() != nil {
+			first = s.startToken(ctx)
+		}
+		if err := s.open(first); err != nil {
+			s.auth = nil
 			return err
 		}
 		if s.conn.TLS() != nil {
@@ -138,15 +244,23 @@ func (s *Session) tlsClient(nc net.Conn) *tls.Conn {
 	return tls.Client(nc, cfg)
 }
 
-// open sends a stream header and reads the server's header and features.
-// The bare JID goes in 'from' only once the stream is encrypted, so that it
-// never crosses the network in the clear (XEP-0388 §2.1).
-func (s *Session) open() error {
+// open sends a stream header, with first behind it in the same write when
+// not nil, and reads the server's header and features. The bare JID goes
+// in 'from' only once the stream is encrypted, so that it never crosses
+// the network in the clear (XEP-0388 §2.1); there FAST needs it
+// (XEP-0484 §6).
+func (s *Session) open(first *sasl2.Authenticate) error {
 	h := xmlstream.Header{To: s.cfg.JID.Domain, Version: "1.0", Lang: "en"}
 	if s.conn.TLS() != nil {
 		h.From = s.cfg.JID.Bare().String()
 	}
-	if err := s.conn.WriteHeader(h); err != nil {
+	var err error
+	if first != nil {
+		err = s.conn.WriteHeaderWith(h, first)
+	} else {
+		err = s.conn.WriteHeader(h)
+	}
+	if err != nil {
 		return err
 	}
 	if _, err := s.conn.ReadHeader(); err != nil {
@@ -197,15 +311,30 @@ func (s *Session) watch(ctx context.Context) func() {
 	}
 }
 
-// Login authenticates with password and binds a resource. A *sasl2.Failure
-// from the server leaves the stream as it was, and Login may be called
-// again on the same session (XEP-0388 allows a new attempt after a
-// failure).
+// Login authenticates and binds a resource: with a token kept by
+// cfg.FAST when the server's features allow it, otherwise with password.
+// An empty password logs in with a token only. A *sasl2.Failure from the
+// server leaves the stream as it was, and Login may be called again on
+// the same session (XEP-0388 allows a new attempt after a failure).
 func (s *Session) Login(ctx context.Context, password string) error {
 	defer s.watch(ctx)()
 	if err := s.authenticate(ctx, password); err != nil {
 		return err
 	}
+	return s.bind()
+}
+
+// finishLogin completes the authentication that dial sent with the
+// stream header, and binds.
+func (s *Session) finishLogin(ctx context.Context) error {
+	defer s.watch(ctx)()
+	if err := s.finish(ctx); err != nil {
+		return err
+	}
+	return s.bind()
+}
+
+func (s *Session) bind() error {
 	if s.jid.Resource != "" {
 		return nil
 	}
@@ -213,7 +342,7 @@ func (s *Session) Login(ctx context.Context, password string) error {
 }
 
 func (s *Session) authenticate(ctx context.Context, password string) error {
-	var auth *sasl2.Authentication
+	var offer *sasl2.Authentication
 	var cb *sasl2.ChannelBindingFeature
 	for _, f := range s.features.Children() {
 		v, err := sasl2.Parse(f.SASL2())
@@ -222,14 +351,58 @@ func (s *Session) authenticate(ctx context.Context, password string) error {
 		}
 		switch v := v.(type) {
 		case *sasl2.Authentication:
-			auth = v
+			offer = v
 		case *sasl2.ChannelBindingFeature:
 			cb = v
 		}
 	}
-	if auth == nil {
+	if offer == nil {
 		return errors.New("xmppclient: server does not offer SASL2")
 	}
+	a, err := s.start(ctx, password, offer, cb)
+	if err != nil {
+		return err
+	}
+	if err := s.conn.Send(a); err != nil {
+		s.auth = nil
+		return s.failed(err)
+	}
+	return s.finish(ctx)
+}
+
+// assumedOffer is the offer a pipelined token login assumes: FAST with
+// every HT mechanism the library knows, so that FAST picks the token it
+// keeps, and Bind 2 with the features the configuration asks for.
+func (s *Session) assumedOffer() *sasl2.Authentication {
+	b := bind2.Feature{}
+	if s.cfg.Carbons {
+		b.Inline = []string{bind2.NSCarbons}
+	}
+	f := fast.Feature{Mechanisms: fast.Mechanisms()}
+	return &sasl2.Authentication{
+		Inline: []sasl2.Element{f.Element(), b.Element()},
+	}
+}
+
+// startToken starts a token login against the assumed offer, for dial to
+// send with the stream header. It returns nil, with nothing under way,
+// when FAST has no token it can use on this connection.
+func (s *Session) startToken(ctx context.Context) *sasl2.Authenticate {
+	if s.cfg.FAST == nil || !s.cfg.FAST.HasToken() {
+		return nil
+	}
+	a, err := s.start(ctx, "", s.assumedOffer(), nil)
+	if err != nil {
+		return nil
+	}
+	return a
+}
+
+// start prepares an authentication against offer and returns the
+// <authenticate> to send; s.auth holds it until it ends. Without a
+// password, only a kept token can be used.
+func (s *Session) start(ctx context.Context, password string,
+	offer *sasl2.Authentication, cb *sasl2.ChannelBindingFeature) (*sasl2.Authenticate, error) {
 
 	cs := s.conn.TLS()
 	conn := &sasl2.Conn{
@@ -239,16 +412,20 @@ func (s *Session) authenticate(ctx context.Context, password string) error {
 		Bindings: sasl2.Bindings(cs, nil),
 	}
 	var mechs []sasl2.ClientMechanism
-	binds := false
-	for _, m := range scram.ClientMechanisms(s.cfg.JID.Local, password, nil) {
-		if len(s.cfg.Mechanisms) == 0 || slices.Contains(s.cfg.Mechanisms, m.Name()) {
-			mechs = append(mechs, m)
-			binds = binds || strings.HasSuffix(m.Name(), "-PLUS")
+	if password != "" {
+		for _, m := range scram.ClientMechanisms(s.cfg.JID.Local, password, nil) {
+			if len(s.cfg.Mechanisms) == 0 || slices.Contains(s.cfg.Mechanisms, m.Name()) {
+				mechs = append(mechs, m)
+			}
 		}
 	}
 	// Limited to mechanisms without channel binding, the client is one
 	// that does not bind: it says so with the GS2 flag "n" (XEP-0440 §5
-	// rule 2) instead of suspecting a downgrade.
+	// rule 2) instead of suspecting a downgrade. Its FAST tokens are then
+	// for HT mechanisms without channel binding too.
+	binds := len(s.cfg.Mechanisms) == 0 || slices.ContainsFunc(s.cfg.Mechanisms, func(m string) bool {
+		return strings.HasSuffix(m, "-PLUS") || strings.HasPrefix(m, "HT-") && htBinding(m) != ""
+	})
 	if !binds {
 		conn.Bindings = nil
 	}
@@ -262,33 +439,49 @@ func (s *Session) authenticate(ctx context.Context, password string) error {
 	if !s.cfg.LegacyBind {
 		exts = append(exts, b)
 	}
+	if s.cfg.FAST != nil {
+		if s.cfg.Logout {
+			s.cfg.FAST.Invalidate()
+		}
+		exts = append(exts, fastOnly{s.cfg.FAST, s.cfg.Mechanisms})
+	}
 	c := sasl2.NewClient(&sasl2.ClientConfig{
 		Mechanisms: mechs,
 		UserAgent:  s.cfg.UserAgent,
 		Extensions: exts,
 	}, conn)
 
-	a, err := c.Start(ctx, auth, cb)
+	s.auth = &auth{sasl: c, bind: b}
+	a, err := c.Start(ctx, offer, cb)
 	if err != nil {
-		return err
+		s.auth = nil
+		return nil, s.failed(err)
 	}
 	s.binding = gs2Binding(a.InitialResponse)
-	if err := s.conn.Send(a); err != nil {
-		return err
+	if strings.HasPrefix(a.Mechanism, "HT-") {
+		s.binding = htBinding(a.Mechanism)
 	}
+	return a, nil
+}
+
+// finish runs the authentication under way to its end, and reads the
+// stream features that follow success.
+func (s *Session) finish(ctx context.Context) error {
+	c, b := s.auth.sasl, s.auth.bind
+	s.auth = nil
 	for !c.Done() {
 		el, err := s.next()
 		if err != nil {
-			return err
+			return s.failed(err)
 		}
 		reply, err := c.Receive(ctx, el)
 		if reply != nil {
 			if err := s.conn.Send(reply); err != nil {
-				return err
+				return s.failed(err)
 			}
 		}
 		if err != nil {
-			return err
+			return s.failed(err)
 		}
 	}
 
@@ -303,6 +496,47 @@ func (s *Session) authenticate(ctx context.Context, password string) error {
 	}
 	s.jid, s.inline = jid, b.Bound() != nil
 	return nil
+}
+
+// failed tells FAST that the authentication failed, and returns the error
+// it returns: one that wraps fast.ErrRejected when the server refused a
+// token, which FAST then forgets.
+func (s *Session) failed(err error) error {
+	if s.cfg.FAST == nil {
+		return err
+	}
+	return s.cfg.FAST.Failed(err)
+}
+
+// fastOnly is FAST limited to the HT mechanisms in allow, when allow is
+// not empty.
+type fastOnly struct {
+	*fast.Client
+	allow []string
+}
+
+// InlineMechanisms implements sasl2.ClientInlineMechanisms.
+func (f fastOnly) InlineMechanisms(c *sasl2.Conn, inline []sasl2.Element) []sasl2.ClientMechanism {
+	ms := f.Client.InlineMechanisms(c, inline)
+	if len(f.allow) == 0 {
+		return ms
+	}
+	return slices.DeleteFunc(ms, func(m sasl2.ClientMechanism) bool {
+		return !slices.Contains(f.allow, m.Name())
+	})
+}
+
+// htBinding returns the channel-binding type of an HT mechanism, or "".
+func htBinding(mech string) string {
+	switch {
+	case strings.HasSuffix(mech, "-EXPR"):
+		return sasl2.TLSExporter
+	case strings.HasSuffix(mech, "-ENDP"):
+		return sasl2.TLSServerEndPoint
+	case strings.HasSuffix(mech, "-UNIQ"):
+		return sasl2.TLSUnique
+	}
+	return ""
 }
 
 // legacyBind binds a resource the RFC 6120 §7 way, for a server that did
