@@ -141,23 +141,33 @@ func serveVector(t *testing.T, v *vector) sasl2.Step {
 // the password.
 func (f *fixture) plant(user, token, mech string, count int64, factors ...string) *Token {
 	f.t.Helper()
-	ctx := context.Background()
-	sealed, err := f.srv.sealer.Seal([]byte(token), associated(user, clientID))
+	t := f.pend(user, token, mech, factors...)
+	err := f.store.Use(context.Background(), user, clientID, New, t.ID, count)
 	if err != nil {
 		f.t.Fatal(err)
 	}
+	t.Count = count
+	return t
+}
+
+// pend stores token for user and the test client in the New slot, as if
+// issued at f.now and not used yet.
+func (f *fixture) pend(user, token, mech string, factors ...string) *Token {
+	f.t.Helper()
 	t := &Token{
-		ID: "id-" + token, User: user, ClientID: clientID, Sealed: sealed,
+		ID: "id-" + token, User: user, ClientID: clientID,
 		Mechanism: mech, Issued: f.now, Expiry: f.now.Add(DefaultTTL),
-		Count: count, Factors: []string{"password"},
+		Factors: []string{"password"},
 	}
 	if factors != nil {
 		t.Factors = factors
 	}
-	if err := f.store.Issue(ctx, t); err != nil {
+	var err error
+	t.Sealed, err = f.srv.sealer.Seal([]byte(token), associated(user, clientID))
+	if err != nil {
 		f.t.Fatal(err)
 	}
-	if err := f.store.Use(ctx, user, clientID, New, t.ID, 0); err != nil {
+	if err := f.store.Issue(context.Background(), t); err != nil {
 		f.t.Fatal(err)
 	}
 	return t

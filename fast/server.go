@@ -371,17 +371,23 @@ func factors(r *sasl2.Result, c *credential) []string {
 // in with its current token although a newer one waits unused, so the
 // <success> that carried the newer one was probably lost. Replacing it
 // would gain nothing, and would break a client that did keep it.
+//
+// A client keeps a token from a token login as bound to the mechanism it
+// logged in with, so the waiting token is sent again only when it is
+// bound to that mechanism. Otherwise, or when it does not open, a new
+// token for that mechanism replaces it.
 func (q *request) resend(ctx context.Context, r *sasl2.Result, c *credential) error {
 	p := c.pending
-	secret, err := q.s.sealer.Open(p.Sealed, associated(r.User, r.ClientID))
-	if err != nil {
-		// Unreadable: replace it instead.
-		return q.issue(ctx, r, c.token.Mechanism,
-			factors(r, c), EventRotated)
+	if p.Mechanism == c.token.Mechanism {
+		secret, err := q.s.sealer.Open(p.Sealed,
+			associated(r.User, r.ClientID))
+		if err == nil {
+			r.Success = append(r.Success, (&Issued{
+				Token: string(secret), Expiry: p.Expiry}).Element())
+			return nil
+		}
 	}
-	r.Success = append(r.Success,
-		(&Issued{Token: string(secret), Expiry: p.Expiry}).Element())
-	return nil
+	return q.issue(ctx, r, c.token.Mechanism, factors(r, c), EventRotated)
 }
 
 // issue makes a token for mech, stores it in the New slot of the client,

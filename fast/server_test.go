@@ -447,6 +447,39 @@ func TestTokenChecks(t *testing.T) {
 	})
 }
 
+// The waiting token is sent again only to a client that logs in with the
+// mechanism it is bound to: the client keeps a token from a token login
+// as bound to the mechanism it used.
+func TestResendKeepsTheMechanism(t *testing.T) {
+	f := newFixture(t, Config{})
+	f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+	f.pend("user", "fast-token-EXPR", "HT-SHA-256-EXPR")
+	f.keepOnly("fast-token-ONE", 0)
+
+	// No tls-exporter on this stream: the client logs in over -NONE.
+	o := f.login(login{})
+	if o.auth.Mechanism != "HT-SHA-256-NONE" || !o.done {
+		t.Fatalf("sent %s; got %s", o.auth.Mechanism, encode(t, o.reply))
+	}
+	if tok := o.token(); tok == "" || tok == "fast-token-EXPR" {
+		t.Fatalf("token %q, want a new one", tok)
+	}
+	cur, nxt, _ := f.store.Tokens(context.Background(), "user", clientID)
+	if cur.ID != "id-fast-token-ONE" || nxt == nil ||
+		nxt.Mechanism != "HT-SHA-256-NONE" {
+		t.Errorf("slots %+v %+v", cur, nxt)
+	}
+	if len(f.events) != 1 || f.events[0].Kind != EventRotated ||
+		f.events[0].Mechanism != "HT-SHA-256-NONE" {
+		t.Errorf("events %+v", f.events)
+	}
+
+	// The new token works with the mechanism the client keeps it for.
+	if o := f.login(login{}); !o.done || initialResponse(o) == irONE {
+		t.Errorf("got %s", encode(t, o.reply))
+	}
+}
+
 // An extension after FAST may still fail the login once FAST has done its
 // part: the client never sees a token, so none may stay behind.
 func TestLaterExtensionFails(t *testing.T) {
