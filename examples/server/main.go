@@ -2,10 +2,11 @@
 // xmppauth library. It shows what a host does around the library: TLS with
 // STARTTLS (RFC 6120 §5) and direct TLS (XEP-0368), SASL2 (XEP-0388) with
 // SCRAM-SHA-512, -256 and -1, each with and without channel binding
-// (XEP-0440), Bind 2 (XEP-0386) with Message Carbons and CSI inline, RFC 6120
-// resource binding for clients that do not use Bind 2, and routing of
-// messages and presence between the accounts it serves. It keeps no
-// rosters, stores nothing offline and does not federate.
+// (XEP-0440), Bind 2 (XEP-0386) with Message Carbons and CSI inline, FAST
+// reconnection tokens (XEP-0484), RFC 6120 resource binding for clients
+// that do not use Bind 2, and routing of messages and presence between the
+// accounts it serves. It keeps no rosters, stores nothing offline and does
+// not federate.
 //
 // Accounts live in an SQLite database in the data directory, with SCRAM
 // credentials (salt, iteration count, StoredKey, ServerKey) for SHA-1,
@@ -13,6 +14,16 @@
 // writes a self-signed ECDSA P-256 certificate for its domain there
 // (cert.pem, with key.pem readable by its owner only); clients trust it with
 // -cafile.
+//
+// FAST tokens live in the same database, in the tables of
+// fast/sqlitestore, sealed with a key drawn on first run into fast.key
+// (readable by its owner only, and kept out of the database). A client
+// that logged in once with its password and a user-agent id gets a token
+// for the HT mechanism it asked for, and comes back with it in one round
+// trip, also when its <authenticate> arrives right behind its stream
+// header. Changing a password (adduser on an existing account, passwd,
+// or -demo) revokes every token of the account, also while a server runs
+// on the same data directory.
 //
 // Try it with the demo account:
 //
@@ -25,6 +36,10 @@
 //	echo 'a long passphrase' | go run ./examples/server adduser alice@localhost
 //	go run ./examples/server
 //
+// Change a password, which revokes the account's FAST tokens:
+//
+//	echo 'another passphrase' | go run ./examples/server passwd alice@localhost
+//
 // Flags:
 //
 //	-addr ADDR      listen for STARTTLS connections (default 127.0.0.1:5222;
@@ -32,15 +47,16 @@
 //	-tls-addr ADDR  listen for direct TLS connections (default
 //	                127.0.0.1:5223; "" for none)
 //	-domain NAME    the domain served (default localhost)
-//	-data DIR       accounts, secrets and certificate (default
+//	-data DIR       accounts, tokens, secrets and certificate (default
 //	                ./xmppauth-data)
 //	-demo           give demo@DOMAIN a new random password and print it
 //	-plain          also offer PLAIN over TLS (off by default, XEP-0388 §6)
 //	-debug          log connections as they open and close
 //
 // The server logs with log/slog to standard error: logins and failed logins
-// with the mechanism and a short hash of the client's user-agent id, never
-// a password or a SASL payload. SIGINT or SIGTERM closes the listeners,
+// with the mechanism and a short hash of the client's user-agent id, and
+// FAST tokens issued, rotated, invalidated and revoked, never a password,
+// a token or a SASL payload. SIGINT or SIGTERM closes the listeners,
 // ends every stream with </stream:stream> and exits.
 package main
 
@@ -91,12 +107,14 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:5222", "listen for STARTTLS connections on `address` (\"\" for none)")
 	fs.StringVar(&o.tlsAddr, "tls-addr", "127.0.0.1:5223", "listen for direct TLS connections on `address` (\"\" for none)")
 	fs.StringVar(&o.domain, "domain", "localhost", "the `domain` served")
-	fs.StringVar(&o.data, "data", "xmppauth-data", "`directory` of the accounts, secrets and certificate")
+	fs.StringVar(&o.data, "data", "xmppauth-data", "`directory` of the accounts, tokens, secrets and certificate")
 	fs.BoolVar(&o.demo, "demo", false, "give demo@DOMAIN a new random password and print it")
 	fs.BoolVar(&o.plain, "plain", false, "also offer PLAIN over TLS")
 	fs.BoolVar(&o.debug, "debug", false, "log connections as they open and close")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: server [flags]\n       server [flags] adduser JID   (password on standard input)\n")
+		fmt.Fprintf(fs.Output(), "usage: server [flags]\n"+
+			"       server [flags] adduser JID   (password on standard input)\n"+
+			"       server [flags] passwd JID    (the same, for an existing account)\n")
 		fs.PrintDefaults()
 	}
 
@@ -143,8 +161,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	switch {
 	case len(o.args) == 0:
-	case o.args[0] == "adduser" && len(o.args) == 2:
-		return addUser(ctx, st, o.domain, o.args[1], stdin, stdout)
+	case (o.args[0] == "adduser" || o.args[0] == "passwd") && len(o.args) == 2:
+		return setPassword(ctx, st, o, o.args[0] == "adduser", o.args[1], stdin, stdout)
 	default:
 		return fmt.Errorf("server: unknown command %q; try -help", strings.Join(o.args, " "))
 	}
@@ -163,7 +181,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 	if o.demo {
-		if err := demo(ctx, st, o, plainLn, directLn, stdout); err != nil {
+		if err := demo(ctx, st, srv, o, plainLn, directLn, stdout); err != nil {
 			return err
 		}
 	}
@@ -194,6 +212,10 @@ func setup(ctx context.Context, o *options, st *store, log *slog.Logger) (*serve
 	if err != nil {
 		return nil, err
 	}
+	tokens, err := newTokens(o.data, st, log)
+	if err != nil {
+		return nil, err
+	}
 	return newServer(serverConfig{
 		Domain:         o.domain,
 		Cert:           cert,
@@ -201,6 +223,7 @@ func setup(ctx context.Context, o *options, st *store, log *slog.Logger) (*serve
 		SCRAMSecret:    scramSecret,
 		ResourceSecret: resourceSecret,
 		Plain:          o.plain,
+		FAST:           tokens,
 		Log:            log,
 	}), nil
 }
@@ -225,40 +248,57 @@ func listen(addr, tlsAddr string) (plain, direct net.Listener, err error) {
 	return plain, direct, nil
 }
 
-// addUser creates an account or changes its password. The password is the
-// first line of standard input.
-func addUser(ctx context.Context, st *store, domain, arg string, stdin io.Reader, stdout io.Writer) error {
+// setPassword creates an account (with create) or changes the password
+// of an existing one. The password is the first line of standard input.
+// A change revokes every FAST token of the account, in the database that
+// a running server shares, so that no client gets in with a token it was
+// given under the old password.
+func setPassword(ctx context.Context, st *store, o *options, create bool, arg string, stdin io.Reader, stdout io.Writer) error {
 	jid, err := xmlstream.ParseJID(arg)
 	if err != nil || jid.Local == "" || jid.Resource != "" {
 		return fmt.Errorf("server: %q is not a bare JID", arg)
 	}
-	if jid.Domain != domain {
-		return fmt.Errorf("server: %s is not on %s; use -domain", jid, domain)
-	}
-	password, err := passwd.Read(stdin)
-	if err != nil {
-		return fmt.Errorf("server: %w", err)
+	if jid.Domain != o.domain {
+		return fmt.Errorf("server: %s is not on %s; use -domain", jid, o.domain)
 	}
 	existed, err := st.Exists(ctx, jid.Local)
 	if err != nil {
 		return err
 	}
+	if !existed && !create {
+		return fmt.Errorf("server: no account %s; use adduser", jid)
+	}
+	password, err := passwd.Read(stdin)
+	if err != nil {
+		return fmt.Errorf("server: %w", err)
+	}
 	if err := st.SetPassword(ctx, jid.Local, password); err != nil {
 		return err
 	}
-	if existed {
-		fmt.Fprintf(stdout, "changed the password of %s\n", jid)
-	} else {
+	if !existed {
 		fmt.Fprintf(stdout, "added %s\n", jid)
+		return nil
 	}
+	tokens, err := newTokens(o.data, st, nil)
+	if err != nil {
+		return err
+	}
+	if err := tokens.Revoke(ctx, jid.Local); err != nil {
+		return fmt.Errorf("server: changed the password of %s, but its FAST tokens are not revoked: %w", jid, err)
+	}
+	fmt.Fprintf(stdout, "changed the password of %s and revoked its FAST tokens\n", jid)
 	return nil
 }
 
 // demo gives demo@DOMAIN a fresh random password and prints it with the
 // commands to connect. The password is printed, not logged, and not kept.
-func demo(ctx context.Context, st *store, o *options, plain, direct net.Listener, stdout io.Writer) error {
+// The tokens of the last run's password are revoked.
+func demo(ctx context.Context, st *store, srv *server, o *options, plain, direct net.Listener, stdout io.Writer) error {
 	password := rand.Text()
 	if err := st.SetPassword(ctx, "demo", password); err != nil {
+		return err
+	}
+	if err := srv.fast.Revoke(ctx, "demo"); err != nil {
 		return err
 	}
 	jid := "demo@" + o.domain

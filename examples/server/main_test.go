@@ -31,7 +31,7 @@ func TestAddUserStoresCredentialsOnly(t *testing.T) {
 	if err := run(ctx, args, strings.NewReader("another pass\r\n"), &out, &out); err != nil {
 		t.Fatal(err)
 	}
-	if got := out.String(); got != "changed the password of carol@localhost\n" {
+	if got := out.String(); got != "changed the password of carol@localhost and revoked its FAST tokens\n" {
 		t.Errorf("output = %q", got)
 	}
 
@@ -61,6 +61,24 @@ func TestAddUserRefuses(t *testing.T) {
 				t.Errorf("adduser %s succeeded: %s", tc.jid, out.String())
 			}
 		})
+	}
+}
+
+func TestPasswdChangesOnlyExistingAccounts(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	var out bytes.Buffer
+	err := run(ctx, []string{"-data", dir, "passwd", "erin@localhost"}, strings.NewReader("pw\n"), &out, &out)
+	if err == nil || !strings.Contains(err.Error(), "no account") {
+		t.Errorf("passwd of an unknown account: %v", err)
+	}
+	run(ctx, []string{"-data", dir, "adduser", "erin@localhost"}, strings.NewReader("pw\n"), &out, &out)
+	out.Reset()
+	if err := run(ctx, []string{"-data", dir, "passwd", "erin@localhost"}, strings.NewReader("pw2\n"), &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "changed the password of erin@localhost and revoked its FAST tokens\n" {
+		t.Errorf("output = %q", got)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/xmppauth/xmppauth/bind2"
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
+	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/sasl2"
 	"github.com/xmppauth/xmppauth/sasl2/plain"
 	"github.com/xmppauth/xmppauth/sasl2/scram"
@@ -37,6 +38,7 @@ type server struct {
 	tls    *tls.Config
 	leaf   *x509.Certificate
 	sasl   *sasl2.Config
+	fast   *fast.Server // nil without FAST
 	router router
 	grace  time.Duration // see closeGrace
 
@@ -57,7 +59,10 @@ type serverConfig struct {
 	// Plain offers PLAIN over TLS, checked against the SHA-256
 	// credentials. XEP-0388 §6 wants it off by default.
 	Plain bool
-	Log   *slog.Logger
+	// FAST issues and checks reconnection tokens (XEP-0484), or nil for
+	// none.
+	FAST *fast.Server
+	Log  *slog.Logger
 }
 
 func newServer(cfg serverConfig) *server {
@@ -65,6 +70,7 @@ func newServer(cfg serverConfig) *server {
 		domain:   cfg.Domain,
 		log:      cfg.Log,
 		leaf:     cfg.Cert.Leaf,
+		fast:     cfg.FAST,
 		grace:    closeGrace,
 		sessions: make(map[*session]struct{}),
 	}
@@ -84,13 +90,22 @@ func newServer(cfg serverConfig) *server {
 	if cfg.Plain {
 		mechs = append(mechs, plain.Mechanism(scram.PlainVerifier(sc, crypto.SHA256)))
 	}
+	exts := []sasl2.Extension{bind2.New(bind2.Config{
+		Features: []string{bind2.NSCarbons, bind2.NSCSI},
+		Bind:     srv.bind,
+		Secret:   cfg.ResourceSecret,
+	})}
+	if cfg.FAST != nil {
+		// After Bind 2; its HT mechanisms come with it, offered inside
+		// <fast> and not in <authentication>.
+		exts = append(exts, cfg.FAST)
+	}
 	srv.sasl = &sasl2.Config{
 		Mechanisms: mechs,
-		Extensions: []sasl2.Extension{bind2.New(bind2.Config{
-			Features: []string{bind2.NSCarbons, bind2.NSCSI},
-			Bind:     srv.bind,
-			Secret:   cfg.ResourceSecret,
-		})},
+		Extensions: exts,
+		// No second factors yet. FAST's policy keeps any that come later
+		// out of token logins (XEP-0484 §4).
+		Policy: fast.Policy(nil),
 	}
 	return srv
 }

@@ -33,6 +33,7 @@ const (
 // fresh data directory.
 type testServer struct {
 	t          *testing.T
+	dir        string // the data directory
 	plain, tls string // listening addresses
 	roots      *x509.CertPool
 	store      *store
@@ -42,8 +43,14 @@ type testServer struct {
 
 func startServer(t *testing.T) *testServer {
 	t.Helper()
+	return startServerIn(t, t.TempDir())
+}
+
+// startServerIn starts the server on the data directory dir, giving alice
+// and bob their passwords.
+func startServerIn(t *testing.T, dir string) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	dir := t.TempDir()
 	st, err := openStore(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -77,7 +84,7 @@ func startServer(t *testing.T) *testServer {
 	}
 	roots := poolOf(t, pem)
 	ts := &testServer{
-		t: t, plain: plainLn.Addr().String(), tls: directLn.Addr().String(),
+		t: t, dir: dir, plain: plainLn.Addr().String(), tls: directLn.Addr().String(),
 		roots: roots, store: st, logs: logs,
 	}
 	var once sync.Once

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -265,8 +263,7 @@ func streamError(err error) error {
 func (s *session) audit(e sasl2.Event) {
 	attrs := []any{"mechanism", e.Mechanism}
 	if e.ClientID != "" {
-		sum := sha256.Sum256([]byte(e.ClientID))
-		attrs = append(attrs, "client", hex.EncodeToString(sum[:4]))
+		attrs = append(attrs, "client", clientHash(e.ClientID))
 	}
 	switch e.Kind {
 	case sasl2.EventSuccess:

@@ -54,13 +54,16 @@ CREATE TABLE IF NOT EXISTS secrets (
 `
 
 // openStore opens or creates dir/accounts.db in WAL mode, with a busy
-// timeout so that adduser can run beside a live server.
+// timeout so that adduser can run beside a live server. Transactions take
+// the write lock when they begin, as fast/sqlitestore, which keeps the
+// FAST tokens in the same database, asks of the connections it is given.
 func openStore(dir string) (*store, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
-	q.Add("_pragma", "busy_timeout(5000)")
+	q.Add("_pragma", "busy_timeout(10000)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	q.Add("_txlock", "immediate")
 	dsn := "file:" + filepath.Join(dir, "accounts.db") + "?" + q.Encode()
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
