@@ -10,6 +10,16 @@
 // UUIDv4 drawn on first use, is kept in the data directory: with it the
 // server gives this installation the same resource on every login.
 //
+// When the server offers FAST (XEP-0484), the password login also asks
+// for a token, which is kept in the data directory (fast-tokens.json,
+// readable by the owner only, replaced atomically on every change). While
+// a token is kept, the client logs in with it and does not read standard
+// input at all; it sends its <authenticate> right behind the stream header
+// after TLS, so the login takes one round trip. If the server refuses the
+// token (after a password change, say), the client forgets it, reads the
+// password and logs in with it on a new connection. -logout logs in with
+// the token, asks the server to invalidate it, forgets it here and exits.
+//
 // With the example server running (go run ./examples/server -demo prints
 // the demo password):
 //
@@ -27,14 +37,24 @@
 //	                 5223 with -directtls)
 //	-directtls       start with TLS instead of STARTTLS
 //	-cafile FILE     a PEM certificate to trust (default: the system's roots)
-//	-data DIR        where the user-agent id is kept (default:
+//	-data DIR        where the user-agent id and tokens are kept (default:
 //	                 xmppauth-client in the user's configuration directory)
-//	-mechanism LIST  only use these SASL mechanisms, comma-separated
+//	-mechanism LIST  only use these SASL mechanisms, comma-separated; a
+//	                 kept token is used only when its HT mechanism is
+//	                 listed
+//	-fast-mechanism NAME
+//	                 ask for FAST tokens bound to this HT mechanism, such
+//	                 as HT-SHA-256-NONE (default: the strongest offered)
+//	-logout          invalidate the kept token at the server, forget it,
+//	                 and exit
 //	-to JID          send -message to JID
 //	-message TEXT    the body of the message to send
 //	-listen          stay online and print incoming messages until
 //	                 interrupted
 //	-timeout D       give up connecting and logging in after D (default 30s)
+//
+// Standard error names the mechanism that authenticated ("authenticated
+// with HT-SHA-256-EXPR over TLS 1.3; ...") and every new token kept.
 //
 // The exit status is 0 on success, 1 on any failure (a failed login
 // included) and 2 for bad usage.
@@ -51,6 +71,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -58,6 +79,7 @@ import (
 	"github.com/xmppauth/xmppauth/examples/internal/passwd"
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
 	"github.com/xmppauth/xmppauth/examples/internal/xmppclient"
+	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/sasl2"
 )
 
@@ -90,7 +112,9 @@ func (e usageError) Error() string { return "client: " + string(e) }
 type options struct {
 	jid, addr, cafile, data string
 	mechanisms, to, message string
+	fastMechanism           string
 	directTLS, listen       bool
+	logout                  bool
 	timeout                 time.Duration
 }
 
@@ -102,8 +126,10 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.addr, "addr", "", "the server's `host:port` (default: the JID's domain, port 5222 or 5223)")
 	fs.BoolVar(&o.directTLS, "directtls", false, "start with TLS instead of STARTTLS")
 	fs.StringVar(&o.cafile, "cafile", "", "a PEM certificate `file` to trust (default: the system's roots)")
-	fs.StringVar(&o.data, "data", "", "`directory` of the user-agent id (default: xmppauth-client in the user's config directory)")
+	fs.StringVar(&o.data, "data", "", "`directory` of the user-agent id and FAST tokens (default: xmppauth-client in the user's config directory)")
 	fs.StringVar(&o.mechanisms, "mechanism", "", "only use these SASL mechanisms, comma-separated `list`")
+	fs.StringVar(&o.fastMechanism, "fast-mechanism", "", "ask for FAST tokens bound to this HT `mechanism` (default: the strongest offered)")
+	fs.BoolVar(&o.logout, "logout", false, "invalidate the kept FAST token at the server, forget it, and exit")
 	fs.StringVar(&o.to, "to", "", "send -message to `JID`")
 	fs.StringVar(&o.message, "message", "", "the `text` of the message to send")
 	fs.BoolVar(&o.listen, "listen", false, "stay online and print incoming messages")
@@ -118,6 +144,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 		return nil, usageError("-jid is required")
 	case (o.to == "") != (o.message == ""):
 		return nil, usageError("-to and -message go together")
+	case o.fastMechanism != "" && !slices.Contains(fast.Mechanisms(), o.fastMechanism):
+		return nil, usageError(fmt.Sprintf("-fast-mechanism %q is none of %s",
+			o.fastMechanism, strings.Join(fast.Mechanisms(), ", ")))
+	case o.logout && (o.to != "" || o.listen):
+		return nil, usageError("-logout goes alone, without -to or -listen")
 	}
 	return o, nil
 }
@@ -129,29 +160,58 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	cfg, err := o.config()
+	cfg, keeper, err := o.config()
 	if err != nil {
 		return err
 	}
-	password, err := passwd.Read(stdin)
+	account, id := cfg.JID.Bare().String(), cfg.UserAgent.ID
+	before, err := keeper.Load(account, id)
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
+		return err
+	}
+	if o.logout && !cfg.FAST.HasToken() {
+		fmt.Fprintf(stderr, "no FAST token kept for %s: nothing to invalidate\n", account)
+		return nil
+	}
+	cfg.Logout = o.logout
+
+	// With a token, standard input is read only if the server refuses
+	// it; without one, at once, before connecting.
+	var password string
+	if !cfg.FAST.HasToken() {
+		if password, err = passwd.Read(stdin); err != nil {
+			return fmt.Errorf("client: %w", err)
+		}
+	}
+	ask := func(refused error) (string, error) {
+		if refused != nil {
+			fmt.Fprintf(stderr, "the server refused the FAST token (%s); logging in with the password\n",
+				condition(refused))
+		}
+		if password != "" {
+			return password, nil
+		}
+		pw, err := passwd.Read(stdin)
+		if err != nil {
+			return "", fmt.Errorf("client: %w", err)
+		}
+		return pw, nil
 	}
 
 	lctx, cancel := context.WithTimeout(ctx, o.timeout)
 	defer cancel()
-	s, err := xmppclient.Dial(lctx, cfg)
+	s, err := xmppclient.Connect(lctx, cfg, ask)
 	if err != nil {
-		return fmt.Errorf("client: %w", err)
-	}
-	defer s.Close()
-	if err := s.Login(lctx, password); err != nil {
 		var f *sasl2.Failure
-		if errors.As(err, &f) {
+		switch {
+		case o.logout && errors.As(err, &f):
+			return fmt.Errorf("client: the server refused the FAST token (%s); it is forgotten here", f.Condition)
+		case errors.As(err, &f):
 			return fmt.Errorf("client: login failed: %s", f.Condition)
 		}
 		return fmt.Errorf("client: %w", err)
 	}
+	defer s.Close()
 	fmt.Fprintln(stdout, s.JID())
 	mech := s.Mechanism()
 	if b := s.Binding(); b != "" {
@@ -159,6 +219,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "authenticated with %s over %s; bound %s\n",
 		mech, tls.VersionName(s.TLS().Version), how(s.BoundInline()))
+	if o.logout {
+		fmt.Fprintln(stderr, "logged out: the server invalidated the FAST token, and it is forgotten here")
+		return nil
+	}
+	if after, err := keeper.Load(account, id); err == nil && after.Current != nil &&
+		(before.Current == nil || after.Current.Token != before.Current.Token) {
+		fmt.Fprintf(stderr, "kept a new FAST token for %s, valid until %s\n",
+			after.Current.Mechanism, after.Current.Expiry.Format(time.RFC3339))
+	}
 
 	if o.to != "" {
 		if err := send(s, o.to, o.message); err != nil {
@@ -171,11 +240,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	return nil
 }
 
-// config builds the client configuration from the options.
-func (o *options) config() (xmppclient.Config, error) {
+// condition returns the SASL condition inside err, or err itself.
+func condition(err error) string {
+	var f *sasl2.Failure
+	if errors.As(err, &f) {
+		return string(f.Condition)
+	}
+	return err.Error()
+}
+
+// config builds the client configuration from the options, FAST
+// included, and returns it with the keeper of the tokens.
+func (o *options) config() (xmppclient.Config, *xmppclient.FileKeeper, error) {
 	jid, err := xmlstream.ParseJID(o.jid)
 	if err != nil || jid.Local == "" || jid.Resource != "" {
-		return xmppclient.Config{}, usageError(fmt.Sprintf("-jid %q is not a bare JID", o.jid))
+		return xmppclient.Config{}, nil, usageError(fmt.Sprintf("-jid %q is not a bare JID", o.jid))
 	}
 	cfg := xmppclient.Config{
 		JID: jid, Addr: o.addr, DirectTLS: o.directTLS, Tag: tag,
@@ -191,11 +270,11 @@ func (o *options) config() (xmppclient.Config, error) {
 	if o.cafile != "" {
 		pem, err := os.ReadFile(o.cafile)
 		if err != nil {
-			return cfg, err
+			return cfg, nil, err
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return cfg, fmt.Errorf("client: no certificate in %s", o.cafile)
+			return cfg, nil, fmt.Errorf("client: no certificate in %s", o.cafile)
 		}
 		cfg.TLS.RootCAs = pool
 	}
@@ -204,16 +283,22 @@ func (o *options) config() (xmppclient.Config, error) {
 	if dir == "" {
 		base, err := os.UserConfigDir()
 		if err != nil {
-			return cfg, fmt.Errorf("client: no configuration directory, use -data: %w", err)
+			return cfg, nil, fmt.Errorf("client: no configuration directory, use -data: %w", err)
 		}
 		dir = filepath.Join(base, "xmppauth-client")
 	}
 	id, err := xmppclient.UserAgentID(dir)
 	if err != nil {
-		return cfg, err
+		return cfg, nil, err
 	}
 	cfg.UserAgent = &sasl2.UserAgent{ID: id, Software: "xmppauth example client"}
-	return cfg, nil
+	keeper := xmppclient.NewFileKeeper(dir)
+	fc := fast.ClientConfig{Keeper: keeper, Account: jid.Bare().String(), ClientID: id}
+	if o.fastMechanism != "" {
+		fc.Mechanisms = []string{o.fastMechanism}
+	}
+	cfg.FAST = fast.NewClient(fc)
+	return cfg, keeper, nil
 }
 
 func how(inline bool) string {

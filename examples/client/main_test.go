@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/xmppauth/xmppauth/fast"
 )
 
 func TestRunRefusesBadUsage(t *testing.T) {
@@ -21,6 +25,8 @@ func TestRunRefusesBadUsage(t *testing.T) {
 		{"a message without a recipient", []string{"-jid", "alice@localhost", "-message", "hi"}},
 		{"a recipient without a message", []string{"-jid", "alice@localhost", "-to", "bob@localhost"}},
 		{"a stray argument", []string{"-jid", "alice@localhost", "extra"}},
+		{"an unknown HT mechanism", []string{"-jid", "alice@localhost", "-fast-mechanism", "HT-MD5-NONE"}},
+		{"a logout that would stay online", []string{"-jid", "alice@localhost", "-logout", "-listen"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"-data", t.TempDir()}, tc.args...)
@@ -46,11 +52,11 @@ func TestRunNeedsAPassword(t *testing.T) {
 func TestUserAgentIDIsKeptInDataDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "client")
 	o := &options{jid: "alice@localhost", data: dir}
-	first, err := o.config()
+	first, _, err := o.config()
 	if err != nil {
 		t.Fatal(err)
 	}
-	again, err := o.config()
+	again, _, err := o.config()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,16 +71,68 @@ func TestUserAgentIDIsKeptInDataDir(t *testing.T) {
 	}
 }
 
-func TestRunReportsAnUnreachableServer(t *testing.T) {
+// closedAddr returns a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	return addr
+}
+
+func TestRunReportsAnUnreachableServer(t *testing.T) {
 	var out bytes.Buffer
-	args := []string{"-data", t.TempDir(), "-jid", "alice@localhost", "-addr", addr}
+	args := []string{"-data", t.TempDir(), "-jid", "alice@localhost", "-addr", closedAddr(t)}
 	if err := run(context.Background(), args, strings.NewReader("pw\n"), &out, &out); err == nil {
 		t.Error("run succeeded without a server")
+	}
+}
+
+// unread is standard input that must not be read.
+type unread struct{ t *testing.T }
+
+func (u unread) Read([]byte) (int, error) {
+	u.t.Error("standard input was read")
+	return 0, io.EOF
+}
+
+// keepToken gives the installation in dir a FAST token for alice.
+func keepToken(t *testing.T, dir string) {
+	t.Helper()
+	o := &options{jid: "alice@localhost", data: dir}
+	cfg, keeper, err := o.config()
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = keeper.Save("alice@localhost", cfg.UserAgent.ID, fast.Kept{Current: &fast.ClientToken{
+		Token: "secret-token:fast-kept", Mechanism: "HT-SHA-256-EXPR",
+		Expiry: time.Now().Add(time.Hour),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunWithATokenReadsNoPassword(t *testing.T) {
+	dir := t.TempDir()
+	keepToken(t, dir)
+	var out bytes.Buffer
+	args := []string{"-data", dir, "-jid", "alice@localhost", "-addr", closedAddr(t)}
+	if err := run(context.Background(), args, unread{t}, &out, &out); err == nil {
+		t.Error("run succeeded without a server")
+	}
+}
+
+func TestRunLogoutWithoutATokenDoesNothing(t *testing.T) {
+	var out bytes.Buffer
+	args := []string{"-data", t.TempDir(), "-jid", "alice@localhost", "-addr", "127.0.0.1:1", "-logout"}
+	if err := run(context.Background(), args, unread{t}, &out, &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "nothing to invalidate") {
+		t.Errorf("output %q", out.String())
 	}
 }
