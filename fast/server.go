@@ -78,7 +78,7 @@ const (
 	// logged in with.
 	EventRotated
 	// EventInvalidated: the client invalidated the token it logged in
-	// with.
+	// with, or the token waiting beside it (see Server).
 	EventInvalidated
 	// EventRevoked: every token of User was revoked by Server.Revoke.
 	EventRevoked
@@ -111,6 +111,10 @@ type Event struct {
 // after FAST fails the authentication, the token is invalidated again:
 // the client never got it. Tasks must never
 // run for a token login (XEP-0484 §4): wrap the policy with Policy.
+//
+// A client that logs out, with <fast invalidate='true'/>, invalidates
+// both of its tokens: the one it logged in with and the one waiting
+// unused in the New slot. Each is reported with EventInvalidated.
 //
 // When a password changes or an account is deleted, the host calls
 // Revoke (or Store.Revoke) so that no token outlives it.
@@ -311,12 +315,8 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 	if c != nil && q.auth.Invalidate {
 		// XEP-0484 §3.5: invalidate at once, and issue no token unless
 		// one was asked for in the same request.
-		err := s.store.Invalidate(ctx, r.User, r.ClientID, c.token.ID)
-		switch {
-		case err == nil:
-			q.invalidated = append(q.invalidated, &c.token)
-		case !errors.Is(err, ErrConflict):
-			return fmt.Errorf("fast: invalidating a token: %w", err)
+		if err := q.logout(ctx, r, c); err != nil {
+			return err
 		}
 		if q.want == "" {
 			return nil
@@ -333,6 +333,28 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 	case s.rotate < 0 || s.now().Sub(c.token.Issued) >= s.rotate:
 		return q.issue(ctx, r, c.token.Mechanism, factors(r, c),
 			EventRotated)
+	}
+	return nil
+}
+
+// logout invalidates the token the client logged in with, and the token
+// waiting beside it in the New slot: a client that logs out must leave no
+// token behind, and it would keep none it had not used yet. A token that
+// another request used, replaced or invalidated first is left alone.
+func (q *request) logout(ctx context.Context, r *sasl2.Result,
+	c *credential) error {
+
+	for _, t := range []*Token{&c.token, c.pending} {
+		if t == nil {
+			continue
+		}
+		err := q.s.store.Invalidate(ctx, r.User, r.ClientID, t.ID)
+		switch {
+		case err == nil:
+			q.invalidated = append(q.invalidated, t)
+		case !errors.Is(err, ErrConflict):
+			return fmt.Errorf("fast: invalidating a token: %w", err)
+		}
 	}
 	return nil
 }

@@ -447,6 +447,37 @@ func TestTokenChecks(t *testing.T) {
 	})
 }
 
+// A client that logs out with its current token while a newer one waits
+// leaves neither behind.
+func TestLogoutInvalidatesBothSlots(t *testing.T) {
+	f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+	f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+	f.pend("user", "fast-token-TWO", "HT-SHA-256-NONE")
+	f.keepOnly("fast-token-ONE", 0)
+	f.client.Invalidate()
+	o := f.login(login{})
+	if !o.done || o.token() != "" {
+		t.Fatalf("got %s", encode(t, o.reply))
+	}
+	if cur, nxt := f.slots(); cur != "" || nxt != "" {
+		t.Errorf("slots %q %q", cur, nxt)
+	}
+	var ids []string
+	for _, e := range f.events {
+		if e.Kind == EventInvalidated {
+			ids = append(ids, e.TokenID)
+		}
+	}
+	if !slices.Equal(ids, []string{"id-fast-token-ONE", "id-fast-token-TWO"}) ||
+		len(f.events) != 2 {
+		t.Errorf("events %+v", f.events)
+	}
+	f.keepOnly("fast-token-TWO", 0)
+	if o := f.login(login{}); o.condition() != sasl2.CredentialsExpired {
+		t.Errorf("the waiting token got %s", encode(t, o.reply))
+	}
+}
+
 // The waiting token is sent again only to a client that logs in with the
 // mechanism it is bound to: the client keeps a token from a token login
 // as bound to the mechanism it used.
