@@ -11,7 +11,8 @@ failed=0
 ms() { date +%s%3N; }
 
 # check NAME EXPECTED_REGEX... -- COMMAND...: run COMMAND, require exit
-# status 0 and every regex to match a line of its standard output.
+# status 0 and every regex to match a line of its standard output. A regex
+# written with a leading "!" must match no line.
 check() {
 	local name="$1"; shift
 	local patterns=()
@@ -22,7 +23,11 @@ check() {
 	out="$("$@" 2>"$work/stderr")"; rc=$?
 	[ $rc -eq 0 ] || ok=0
 	for p in "${patterns[@]}"; do
-		grep -Eq -- "$p" <<<"$out" || ok=0
+		if [ "${p:0:1}" = "!" ]; then
+			! grep -Eq -- "${p:1}" <<<"$out" || ok=0
+		else
+			grep -Eq -- "$p" <<<"$out" || ok=0
+		fi
 	done
 	if [ $ok = 1 ]; then
 		passed=$((passed + 1))
