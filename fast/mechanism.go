@@ -69,9 +69,12 @@ func fail(c sasl2.Condition) error { return sasl2.Fail(c, "") }
 //     invalidated or revoked, and not-authorized where it holds tokens
 //     for other mechanisms only (XEP-0484 §4);
 //  4. the token has not expired, or credentials-expired;
-//  5. a count, if sent, is above the highest processed, and one is sent
-//     once the token has seen one, or not-authorized (a replay,
-//     XEP-0484 §5.2);
+//  5. a count, if sent, is above the highest processed, or
+//     not-authorized (a replay, XEP-0484 §5.2). A request without a
+//     count is not refused for it: XEP-0484 asks for one only in 0-RTT,
+//     which this server never accepts, and leaving it out gains a
+//     replayer nothing, since a replayed request carries its count and an
+//     edited one can raise it;
 //  6. the store records the use atomically, or not-authorized when
 //     another login with the token won the race.
 func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
@@ -108,9 +111,7 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 		return sasl2.Step{}, fail(sasl2.CredentialsExpired)
 	case !s.now().Before(t.Expiry):
 		return sasl2.Step{}, fail(sasl2.CredentialsExpired)
-	case x.count > 0 && x.count <= t.Count, x.count == 0 && t.Count > 0:
-		// A replay; or a count left out of a request with a token that
-		// has seen counts, as a replay would be to get past the check.
+	case x.count > 0 && x.count <= t.Count:
 		return sasl2.Step{}, fail(sasl2.NotAuthorized)
 	}
 
