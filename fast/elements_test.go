@@ -136,7 +136,8 @@ func TestAESGCM(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ad := associated("user", clientID)
+	tok := &Token{ID: "id-1", Mechanism: "HT-SHA-256-NONE", Expiry: t0}
+	ad := associated("user", clientID, tok)
 	a, _ := s.Seal([]byte("fast-token-ONE"), ad)
 	b, _ := s.Seal([]byte("fast-token-ONE"), ad)
 	if slices.Equal(a, b) {
@@ -145,7 +146,7 @@ func TestAESGCM(t *testing.T) {
 	if p, err := s.Open(a, ad); err != nil || string(p) != "fast-token-ONE" {
 		t.Errorf("open: %q, %v", p, err)
 	}
-	if _, err := s.Open(a, associated("other", clientID)); err == nil {
+	if _, err := s.Open(a, associated("other", clientID, tok)); err == nil {
 		t.Error("opened for another user")
 	}
 	a[len(a)-1] ^= 1

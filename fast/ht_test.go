@@ -163,7 +163,7 @@ func (f *fixture) pend(user, token, mech string, factors ...string) *Token {
 		t.Factors = factors
 	}
 	var err error
-	t.Sealed, err = f.srv.sealer.Seal([]byte(token), associated(user, clientID))
+	t.Sealed, err = f.srv.sealer.Seal([]byte(token), associated(user, clientID, t))
 	if err != nil {
 		f.t.Fatal(err)
 	}

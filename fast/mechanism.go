@@ -142,7 +142,7 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 func (x *exchange) match(user string, proof []byte, cur, next *Token) (
 	t *Token, slot Slot, responder []byte, bound int) {
 
-	h, ad := x.m.ht, associated(user, x.clientID)
+	h := x.m.ht
 	for _, c := range [...]struct {
 		t    *Token
 		slot Slot
@@ -151,7 +151,8 @@ func (x *exchange) match(user string, proof []byte, cur, next *Token) (
 			continue
 		}
 		bound++
-		secret, err := x.m.s.sealer.Open(c.t.Sealed, ad)
+		secret, err := x.m.s.sealer.Open(c.t.Sealed,
+			associated(user, x.clientID, c.t))
 		if err != nil {
 			continue
 		}

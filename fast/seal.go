@@ -3,6 +3,7 @@ package fast
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"encoding/binary"
 	"errors"
 )
 
@@ -45,12 +46,27 @@ func (s aesGCM) Open(ciphertext, associated []byte) ([]byte, error) {
 	return p, nil
 }
 
-// associated returns the data a token's secret is sealed with, which
-// binds it to its account and client: user, NUL, clientID. Neither holds
-// a NUL (an authcid cannot, and a client id is a UUID), so the encoding is
-// unambiguous.
-func associated(user, clientID string) []byte {
-	ad := make([]byte, 0, len(user)+1+len(clientID))
-	ad = append(append(append(ad, user...), 0), clientID...)
-	return ad
+// associated returns the data the secret of t is sealed with, which binds
+// it to everything a server trusts the token for: the account user and
+// the client clientID, which the caller gives, and the mechanism, id and
+// expiry of t. A writer to the Store without the key can therefore
+// neither move a sealed secret to another account, client or token, nor
+// rebind a token to a weaker mechanism, nor extend its life: the secret
+// no longer opens, and the login fails with credentials-expired.
+//
+// Each string is preceded by its length as a uvarint, and the expiry
+// follows as big-endian Unix seconds (a Store keeps it to the second), so
+// no two tokens share an encoding.
+func associated(user, clientID string, t *Token) []byte {
+	fields := [...]string{user, clientID, t.Mechanism, t.ID}
+	n := 8
+	for _, f := range fields {
+		n += binary.MaxVarintLen64 + len(f)
+	}
+	ad := make([]byte, 0, n)
+	for _, f := range fields {
+		ad = binary.AppendUvarint(ad, uint64(len(f)))
+		ad = append(ad, f...)
+	}
+	return binary.BigEndian.AppendUint64(ad, uint64(t.Expiry.Unix()))
 }

@@ -402,7 +402,7 @@ func (q *request) resend(ctx context.Context, r *sasl2.Result, c *credential) er
 	p := c.pending
 	if p.Mechanism == c.token.Mechanism {
 		secret, err := q.s.sealer.Open(p.Sealed,
-			associated(r.User, r.ClientID))
+			associated(r.User, r.ClientID, p))
 		if err == nil {
 			r.Success = append(r.Success, (&Issued{
 				Token: string(secret), Expiry: p.Expiry}).Element())
@@ -434,7 +434,7 @@ func (q *request) issue(ctx context.Context, r *sasl2.Result, mech string,
 		Factors: factors,
 	}
 	t.Sealed, err = s.sealer.Seal([]byte(secret),
-		associated(r.User, r.ClientID))
+		associated(r.User, r.ClientID, t))
 	if err != nil {
 		return fmt.Errorf("fast: sealing a token: %w", err)
 	}

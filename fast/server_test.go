@@ -577,6 +577,57 @@ func TestLaterExtensionFails(t *testing.T) {
 	})
 }
 
+// A writer to the store without the key cannot move a sealed secret, nor
+// rebind, extend or rename the token it belongs to: the secret no longer
+// opens, and the client is sent back to its password.
+func TestSealBindsTheToken(t *testing.T) {
+	reseal := func(f *fixture, user, client string, t *Token) []byte {
+		b, err := f.srv.sealer.Seal([]byte("fast-token-ONE"),
+			associated(user, client, t))
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		return b
+	}
+	tests := []struct {
+		name   string
+		mech   string
+		tamper func(f *fixture, t *Token)
+		want   sasl2.Condition
+	}{
+		{"an untouched token logs in", "HT-SHA-256-NONE",
+			func(*fixture, *Token) {}, ""},
+		{"a secret moved from another account is credentials-expired", "HT-SHA-256-NONE",
+			func(f *fixture, t *Token) { t.Sealed = reseal(f, "other", clientID, t) },
+			sasl2.CredentialsExpired},
+		{"a secret moved from another client is credentials-expired", "HT-SHA-256-NONE",
+			func(f *fixture, t *Token) {
+				t.Sealed = reseal(f, "user", "3f0d2b1a-9c8e-4f7a-8b6d-5e4c3b2a1f00", t)
+			}, sasl2.CredentialsExpired},
+		{"a token rebound to a weaker mechanism is credentials-expired", "HT-SHA-256-EXPR",
+			func(_ *fixture, t *Token) { t.Mechanism = "HT-SHA-256-NONE" },
+			sasl2.CredentialsExpired},
+		{"an extended expiry is credentials-expired", "HT-SHA-256-NONE",
+			func(_ *fixture, t *Token) { t.Expiry = t.Expiry.Add(day) },
+			sasl2.CredentialsExpired},
+		{"a secret moved to another token id is credentials-expired", "HT-SHA-256-NONE",
+			func(_ *fixture, t *Token) { t.ID = "id-fast-token-TWO" },
+			sasl2.CredentialsExpired},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, Config{})
+			f.plant("user", "fast-token-ONE", tc.mech, 0)
+			tc.tamper(f, f.store.users["user"][clientID][Current])
+			f.keepOnly("fast-token-ONE", 0)
+			o := f.login(login{})
+			if o.auth.Mechanism != "HT-SHA-256-NONE" || o.condition() != tc.want {
+				t.Errorf("sent %s; got %s", o.auth.Mechanism, encode(t, o.reply))
+			}
+		})
+	}
+}
+
 // failingStore cannot issue.
 type failingStore struct{ *MemoryStore }
 

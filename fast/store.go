@@ -15,8 +15,9 @@ type Token struct {
 	User string
 	// ClientID is the canonical user-agent id the token was issued to.
 	ClientID string
-	// Sealed is the token string sealed with the server's Sealer, bound to
-	// User and ClientID as associated data.
+	// Sealed is the token string sealed with the server's Sealer, bound
+	// as associated data to User, ClientID, Mechanism, ID and Expiry: a
+	// change to any of them makes it unreadable.
 	Sealed []byte
 	// Mechanism is the HT mechanism the token is bound to (XEP-0484 §4).
 	Mechanism string
