@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -118,6 +119,9 @@ type fixture struct {
 	policy   sasl2.Policy
 	// after are extensions that run after FAST on the server.
 	after []sasl2.Extension
+	// outcomes are the server's sasl2 audit events.
+	mu       sync.Mutex
+	outcomes []sasl2.Event
 }
 
 func newFixture(t testing.TB, cfg Config) *fixture {
@@ -183,6 +187,11 @@ func (f *fixture) serverConfig() *sasl2.Config {
 		Mechanisms: []sasl2.Mechanism{plain{}},
 		Extensions: append([]sasl2.Extension{f.srv}, f.after...),
 		Policy:     Policy(f.policy),
+		Audit: func(e sasl2.Event) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.outcomes = append(f.outcomes, e)
+		},
 	}
 }
 

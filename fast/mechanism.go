@@ -56,6 +56,13 @@ type exchange struct {
 // fail returns a fresh failure with no text: the host may add to it.
 func fail(c sasl2.Condition) error { return sasl2.Fail(c, "") }
 
+// refuse returns a fresh failure with condition c, wrapped with its
+// cause: the host reads the cause in sasl2.Event.Err, and the client gets
+// the condition alone.
+func refuse(c sasl2.Condition, cause error) error {
+	return fmt.Errorf("%w: %w", fail(c), cause)
+}
+
 // Next implements sasl2.Exchange. HT is client-first and done in one
 // message; a client that sent no initial response gets an empty challenge
 // (RFC 4422 §5) and then the same checks:
@@ -77,6 +84,10 @@ func fail(c sasl2.Condition) error { return sasl2.Fail(c, "") }
 //     edited one can raise it;
 //  6. the store records the use atomically, or not-authorized when
 //     another login with the token won the race.
+//
+// Each refusal wraps its cause (ErrUnknownClient, ErrWrongMechanism,
+// ErrUnreadable, ErrNoMatch, ErrExpired, ErrReplay), which reaches the
+// host's logs through sasl2.Event.Err and never the wire.
 func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 	if data == nil && !x.asked {
 		x.asked = true
@@ -90,34 +101,35 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 
 	user, proof, err := draft.parseInitiator(x.m.ht, data)
 	if err != nil {
-		return sasl2.Step{}, fail(sasl2.MalformedRequest)
+		return sasl2.Step{}, refuse(sasl2.MalformedRequest, err)
 	}
 	if x.clientID == "" {
-		return sasl2.Step{}, fail(sasl2.NotAuthorized)
+		return sasl2.Step{}, refuse(sasl2.NotAuthorized,
+			fmt.Errorf("%w: no valid user-agent id", ErrUnknownClient))
 	}
 	cur, next, err := s.store.Tokens(ctx, user, x.clientID)
 	if errors.Is(err, ErrNotFound) {
-		return sasl2.Step{}, fail(sasl2.NotAuthorized)
+		return sasl2.Step{}, refuse(sasl2.NotAuthorized,
+			fmt.Errorf("%w: %w", ErrUnknownClient, err))
 	}
 	if err != nil {
 		return sasl2.Step{}, fmt.Errorf("fast: reading tokens: %w", err)
 	}
 
-	t, slot, responder, bound := x.match(user, proof, cur, next)
+	t, slot, responder, err := x.match(user, proof, cur, next)
 	switch {
-	case t == nil && bound == 0 && (cur != nil || next != nil):
-		return sasl2.Step{}, fail(sasl2.NotAuthorized)
-	case t == nil:
-		return sasl2.Step{}, fail(sasl2.CredentialsExpired)
+	case err != nil:
+		return sasl2.Step{}, err
 	case !s.now().Before(t.Expiry):
-		return sasl2.Step{}, fail(sasl2.CredentialsExpired)
+		return sasl2.Step{}, refuse(sasl2.CredentialsExpired, ErrExpired)
 	case x.count > 0 && x.count <= t.Count:
-		return sasl2.Step{}, fail(sasl2.NotAuthorized)
+		return sasl2.Step{}, refuse(sasl2.NotAuthorized, ErrReplay)
 	}
 
 	err = s.store.Use(ctx, user, x.clientID, slot, t.ID, x.count)
 	if errors.Is(err, ErrConflict) {
-		return sasl2.Step{}, fail(sasl2.NotAuthorized)
+		return sasl2.Step{}, refuse(sasl2.NotAuthorized,
+			fmt.Errorf("%w: %w", ErrReplay, err))
 	}
 	if err != nil {
 		return sasl2.Step{}, fmt.Errorf("fast: recording a use: %w", err)
@@ -138,11 +150,12 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 
 // match finds the token whose proof the client sent, trying New before
 // Current (XEP-0484 §4), and returns it with its slot and the responder
-// message. bound counts the tokens bound to this mechanism.
+// message; or, when none matches, the refusal of step 3.
 func (x *exchange) match(user string, proof []byte, cur, next *Token) (
-	t *Token, slot Slot, responder []byte, bound int) {
+	*Token, Slot, []byte, error) {
 
-	h := x.m.ht
+	h, bound := x.m.ht, 0
+	var unreadable error
 	for _, c := range [...]struct {
 		t    *Token
 		slot Slot
@@ -154,11 +167,20 @@ func (x *exchange) match(user string, proof []byte, cur, next *Token) (
 		secret, err := x.m.s.sealer.Open(c.t.Sealed,
 			associated(user, x.clientID, c.t))
 		if err != nil {
+			unreadable = err
 			continue
 		}
 		if hmac.Equal(draft.proof(h, secret, x.cb), proof) {
-			return c.t, c.slot, draft.responder(h, secret, x.cb), bound
+			return c.t, c.slot, draft.responder(h, secret, x.cb), nil
 		}
 	}
-	return nil, 0, nil, bound
+
+	switch {
+	case unreadable != nil:
+		err := fmt.Errorf("%w: %w", ErrUnreadable, unreadable)
+		return nil, 0, nil, refuse(sasl2.CredentialsExpired, err)
+	case bound == 0 && (cur != nil || next != nil):
+		return nil, 0, nil, refuse(sasl2.NotAuthorized, ErrWrongMechanism)
+	}
+	return nil, 0, nil, refuse(sasl2.CredentialsExpired, ErrNoMatch)
 }

@@ -41,7 +41,7 @@ func (s aesGCM) Seal(plaintext, associated []byte) ([]byte, error) {
 func (s aesGCM) Open(ciphertext, associated []byte) ([]byte, error) {
 	p, err := s.aead.Open(nil, nil, ciphertext, associated)
 	if err != nil {
-		return nil, errors.New("fast: sealed token does not open")
+		return nil, errors.New("fast: AES-GCM authentication failed")
 	}
 	return p, nil
 }

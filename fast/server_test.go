@@ -447,7 +447,8 @@ func TestTokenChecks(t *testing.T) {
 		}
 	})
 	t.Run("a storage error fails closed and issues nothing", func(t *testing.T) {
-		f := newFixture(t, Config{Store: failingStore{NewMemoryStore()}})
+		f := newFixture(t, Config{})
+		f.srv.store = failingStore{f.store, "Issue", errDisk}
 		o := f.login(login{})
 		if o.condition() != sasl2.TemporaryAuthFailure || o.token() != "" {
 			t.Fatalf("got %s", encode(t, o.reply))
@@ -628,12 +629,133 @@ func TestSealBindsTheToken(t *testing.T) {
 	}
 }
 
-// failingStore cannot issue.
-type failingStore struct{ *MemoryStore }
-
-func (failingStore) Issue(context.Context, *Token) error {
-	return errors.New("store: disk full")
+// Every refusal tells the host's logs why, through sasl2.Event.Err, and
+// the client no more than the condition.
+func TestRefusalCauses(t *testing.T) {
+	const other = "3f0d2b1a-9c8e-4f7a-8b6d-5e4c3b2a1f00"
+	tests := []struct {
+		name  string
+		setup func(f *fixture) login
+		want  error
+	}{
+		{"a login without a user-agent id", func(f *fixture) login {
+			f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+			f.keepOnly("fast-token-ONE", 0)
+			return login{edit: func(s string) string {
+				return strings.Replace(s, ` id="`+clientID+`"`, "", 1)
+			}}
+		}, ErrUnknownClient},
+		{"a login from a client the store does not know", func(f *fixture) login {
+			f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+			f.keepOnly("fast-token-ONE", 0)
+			return login{edit: func(s string) string {
+				return strings.Replace(s, clientID, other, 1)
+			}}
+		}, ErrUnknownClient},
+		{"a token used with another mechanism", func(f *fixture) login {
+			f.plant("user", "fast-token-ONE", "HT-SHA-256-EXPR", 0)
+			f.keepOnly("fast-token-ONE", 0)
+			return login{}
+		}, ErrWrongMechanism},
+		{"a sealed secret that does not open", func(f *fixture) login {
+			tok := f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+			f.store.users["user"][clientID][Current].Expiry = tok.Expiry.Add(day)
+			f.keepOnly("fast-token-ONE", 0)
+			return login{}
+		}, ErrUnreadable},
+		{"a token that matches none", func(f *fixture) login {
+			f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+			f.keepOnly("fast-token-BAD", 0)
+			return login{}
+		}, ErrNoMatch},
+		{"an expired token", func(f *fixture) login {
+			tok := f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+			f.keepOnly("fast-token-ONE", 0)
+			f.now = tok.Expiry
+			f.keeper.Save(account, clientID, Kept{Current: &ClientToken{
+				Token: "fast-token-ONE", Mechanism: "HT-SHA-256-NONE",
+				Expiry: f.now.Add(day)}})
+			return login{}
+		}, ErrExpired},
+		{"a count already processed", func(f *fixture) login {
+			f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 5)
+			f.keepOnly("fast-token-ONE", 4)
+			return login{}
+		}, ErrReplay},
+		{"a login that lost the race for its token", func(f *fixture) login {
+			f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+			f.keepOnly("fast-token-ONE", 0)
+			f.srv.store = failingStore{f.store, "Use", ErrConflict}
+			return login{}
+		}, ErrReplay},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name+" is refused with its cause", func(t *testing.T) {
+			f := newFixture(t, Config{})
+			o := f.login(tc.setup(f))
+			fl, ok := o.reply.(*sasl2.Failure)
+			if !ok || fl.Text != "" || strings.Contains(encode(t, o.reply), "fast:") {
+				t.Fatalf("got %s", encode(t, o.reply))
+			}
+			if len(f.outcomes) == 0 {
+				t.Fatal("no audit event")
+			}
+			e := f.outcomes[len(f.outcomes)-1]
+			if e.Kind != sasl2.EventFailure || e.Condition != fl.Condition ||
+				!errors.Is(e.Err, tc.want) {
+				t.Errorf("event %+v, want the cause %v", e, tc.want)
+			}
+		})
+	}
 }
+
+// failingStore fails one method with err and passes the others to the
+// MemoryStore.
+type failingStore struct {
+	*MemoryStore
+	method string
+	err    error
+}
+
+func (s failingStore) Tokens(ctx context.Context, user, clientID string) (
+	current, next *Token, err error) {
+	if s.method == "Tokens" {
+		return nil, nil, s.err
+	}
+	return s.MemoryStore.Tokens(ctx, user, clientID)
+}
+
+func (s failingStore) Issue(ctx context.Context, t *Token) error {
+	if s.method == "Issue" {
+		return s.err
+	}
+	return s.MemoryStore.Issue(ctx, t)
+}
+
+func (s failingStore) Use(ctx context.Context, user, clientID string,
+	slot Slot, id string, count int64) error {
+	if s.method == "Use" {
+		return s.err
+	}
+	return s.MemoryStore.Use(ctx, user, clientID, slot, id, count)
+}
+
+func (s failingStore) Invalidate(ctx context.Context, user, clientID, id string) error {
+	if s.method == "Invalidate" {
+		return s.err
+	}
+	return s.MemoryStore.Invalidate(ctx, user, clientID, id)
+}
+
+func (s failingStore) Revoke(ctx context.Context, user string) error {
+	if s.method == "Revoke" {
+		return s.err
+	}
+	return s.MemoryStore.Revoke(ctx, user)
+}
+
+// errDisk is the storage failure of failingStore.
+var errDisk = errors.New("store: disk full")
 
 func TestNewServer(t *testing.T) {
 	s, _ := NewAESGCM(testKey)
