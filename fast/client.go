@@ -138,7 +138,8 @@ var ErrRejected = errors.New("fast: the server refused the token")
 // login it sends <fast count='…'/>, with a count that rises and is saved
 // before it is sent, verifies the server's HT answer, and keeps a rotated
 // token while holding on to the one it logged in with until the new one
-// has worked. When authentication fails, the host must call Failed.
+// has worked. When authentication fails, the host must call Failed. A
+// Keeper that fails never fails an authentication; see KeeperErr.
 //
 // A Client serves one negotiation at a time and is not safe for
 // concurrent use.
@@ -152,6 +153,7 @@ type Client struct {
 	offered   *Feature
 	attempt   *attempt
 	requested string
+	keepErr   error // see KeeperErr
 }
 
 // attempt is a token login under way.
@@ -213,15 +215,19 @@ func (c *Client) save(k Kept) error {
 func (c *Client) InlineMechanisms(conn *sasl2.Conn,
 	inline []sasl2.Element) []sasl2.ClientMechanism {
 
-	c.offered, c.attempt, c.requested = nil, nil, ""
+	c.offered, c.attempt, c.requested, c.keepErr = nil, nil, "", nil
 	for _, e := range inline {
 		if f, err := ParseFeature(e); err == nil {
 			c.offered = f
 			break
 		}
 	}
+	if c.offered == nil {
+		return nil
+	}
 	k, err := c.load()
-	if c.offered == nil || err != nil {
+	if err != nil {
+		c.keepErr = fmt.Errorf("fast: reading tokens: %w", err)
 		return nil
 	}
 	if t := c.usable(conn, k); t != nil {
@@ -297,10 +303,29 @@ func (c *Client) Request(conn *sasl2.Conn, _ []sasl2.Element) (sasl2.Element, bo
 // unless the expiry is not an XEP-0082 DateTime with a zone or has passed,
 // or the token is empty; the token kept before is then kept. After a
 // token login it drops the previous token once the current one has
-// worked, and every token after an invalidation. An error of the Keeper
-// is returned, and the authentication then counts as failed on the
-// client.
+// worked, and every token after an invalidation.
+//
+// An error of the Keeper does not fail the authentication, which the
+// server has accepted: a token not kept costs at most a password login
+// later, and the server keeps the previous one valid meanwhile. KeeperErr
+// reports it.
 func (c *Client) Success(s *sasl2.Success) error {
+	if err := c.success(s); err != nil {
+		c.keepErr = err
+	}
+	return nil
+}
+
+// KeeperErr returns the Keeper's error in the latest negotiation, or nil:
+// tokens that could not be read, a token login skipped because its count
+// could not be saved before it was sent (the password was used instead),
+// or a token that <success> brought and could not be kept. None of them
+// fails the authentication; a host logs it, or tells the user that the
+// device will need its password again.
+func (c *Client) KeeperErr() error { return c.keepErr }
+
+// success does the bookkeeping of Success.
+func (c *Client) success(s *sasl2.Success) error {
 	a, mech := c.attempt, c.requested
 	c.attempt, c.requested = nil, ""
 	if a != nil {
@@ -414,14 +439,17 @@ type clientMechanism struct {
 func (m *clientMechanism) Name() string { return m.ht.name }
 
 // Start implements sasl2.ClientMechanism. It raises the token's count and
-// saves it before anything is sent.
+// saves it before anything is sent. When the Keeper cannot read or save
+// the count, it returns sasl2.ErrSkip, so that the client logs in with the
+// next mechanism, its password; KeeperErr then reports the error.
 func (m *clientMechanism) Start(_ context.Context,
 	conn *sasl2.Conn) (sasl2.ClientExchange, error) {
 
 	c := m.c
 	k, err := c.load()
 	if err != nil {
-		return nil, fmt.Errorf("fast: reading tokens: %w", err)
+		c.keepErr = fmt.Errorf("fast: reading tokens: %w", err)
+		return nil, sasl2.ErrSkip
 	}
 	t := find(k, m.token)
 	if t == nil || !m.ht.usable(conn) {
@@ -433,7 +461,10 @@ func (m *clientMechanism) Start(_ context.Context,
 	}
 	t.Count++
 	if err := c.save(k); err != nil {
-		return nil, err
+		// Nothing was sent: log in with the password rather than risk
+		// sending a count that might be sent again.
+		c.keepErr = err
+		return nil, sasl2.ErrSkip
 	}
 	c.attempt = &attempt{token: *t}
 	return &clientExchange{

@@ -215,19 +215,50 @@ func TestClientFailures(t *testing.T) {
 			t.Errorf("got %v", err)
 		}
 	})
-	t.Run("a keeper that cannot save refuses to send a count", func(t *testing.T) {
+	t.Run("a keeper that cannot save sends no count and the password instead", func(t *testing.T) {
 		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
 		f.keepOnly("fast-token-ONE", 0)
 		f.client.cfg.Keeper = brokenKeeper{f.keeper}
-		a := sasl2.NewServer(f.serverConfig(), f.conn())
-		feat, cb := a.Features()
-		c := sasl2.NewClient(&sasl2.ClientConfig{
-			Mechanisms: []sasl2.ClientMechanism{plainClient{}},
-			UserAgent:  &sasl2.UserAgent{ID: clientID},
-			Extensions: []sasl2.ClientExtension{f.client},
-		}, f.conn())
-		if _, err := c.Start(context.Background(), feat, cb); err == nil {
-			t.Error("started")
+		o := f.login(login{})
+		if o.auth.Mechanism != plainMec || !o.done {
+			t.Fatalf("sent %s; got %s", o.auth.Mechanism, encode(t, o.reply))
+		}
+		if err := f.client.KeeperErr(); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("KeeperErr() = %v", err)
+		}
+		if k := f.kept(); k.Current.Count != 0 {
+			t.Errorf("kept %+v", k.Current)
+		}
+	})
+	t.Run("a keeper that cannot save fails no password login", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.client.cfg.Keeper = brokenKeeper{f.keeper}
+		o := f.login(login{})
+		if !o.done || o.err != nil || o.token() == "" {
+			t.Fatalf("got %v, %s", o.err, encode(t, o.reply))
+		}
+		if f.client.KeeperErr() == nil || f.client.HasToken() {
+			t.Errorf("KeeperErr() = %v; HasToken() = %v", f.client.KeeperErr(), f.client.HasToken())
+		}
+		// The next negotiation starts with a clean slate.
+		f.client.cfg.Keeper = f.keeper
+		if o := f.login(login{}); !o.done || f.client.KeeperErr() != nil {
+			t.Errorf("got %v; KeeperErr() = %v", o.err, f.client.KeeperErr())
+		}
+	})
+	t.Run("a keeper that cannot save fails no token login", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"},
+			RotateAfter: RotateAlways})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.keepOnly("fast-token-ONE", 0)
+		f.client.cfg.Keeper = &saveOnce{Keeper: f.keeper}
+		o := f.login(login{})
+		if initialResponse(o) != irONE || !o.done || o.token() == "" {
+			t.Fatalf("got %v, %s", o.err, encode(t, o.reply))
+		}
+		if f.client.KeeperErr() == nil {
+			t.Error("KeeperErr() = nil")
 		}
 	})
 	t.Run("a client without a valid id neither asks for tokens nor uses them", func(t *testing.T) {
@@ -237,6 +268,20 @@ func TestClientFailures(t *testing.T) {
 			t.Errorf("sent %s", o.wire)
 		}
 	})
+}
+
+// saveOnce saves once, then fails like brokenKeeper.
+type saveOnce struct {
+	Keeper
+	saved bool
+}
+
+func (s *saveOnce) Save(account, clientID string, k Kept) error {
+	if s.saved {
+		return errors.New("disk full")
+	}
+	s.saved = true
+	return s.Keeper.Save(account, clientID, k)
 }
 
 // brokenKeeper cannot save.
