@@ -44,6 +44,12 @@ type Kept struct {
 // crash leaves the old or the new Kept, never a mix) and durable before it
 // returns: a count sent must never be sent again. A file-backed Keeper can
 // write Kept as JSON to a temporary file and rename it over the old one.
+//
+// A Keeper has no compare-and-set: a Client loads, changes and saves.
+// Two processes must therefore not share one for the same account and
+// client id: both could send the same count, and one login is refused as
+// a replay, or each could overwrite the other's tokens. Give each process
+// its own client id, or its own Keeper.
 type Keeper interface {
 	// Load returns what is kept for account and clientID, the zero Kept
 	// when nothing is.
@@ -113,7 +119,10 @@ type ClientConfig struct {
 	ClientID string
 	// Mechanisms lists the HT mechanisms to ask tokens for, strongest
 	// first. Nil means every one the package implements, in the order
-	// of Mechanisms: channel binding first, then the hash.
+	// of Mechanisms: channel binding first, then the hash. Names are
+	// compared in the IANA spelling, so that "HT-SHA-3-256-NONE" stands
+	// for "HT-SHA3-256-NONE"; names the package does not implement are
+	// ignored.
 	Mechanisms []string
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
@@ -265,7 +274,11 @@ func (c *Client) best(conn *sasl2.Conn) string {
 		}
 		r := h.rank
 		if c.cfg.Mechanisms != nil {
-			if r = slices.Index(c.cfg.Mechanisms, h.canonical); r < 0 {
+			r = slices.IndexFunc(c.cfg.Mechanisms, func(name string) bool {
+				m, ok := lookup(name)
+				return ok && m.canonical == h.canonical
+			})
+			if r < 0 {
 				continue
 			}
 		}
@@ -415,10 +428,13 @@ func (c *Client) Failed(err error) error {
 	if lerr != nil {
 		return errors.Join(err, lerr)
 	}
-	switch find(k, a.token.Token) {
-	case k.Current:
+	switch t := find(k, a.token.Token); {
+	case t == nil:
+		// Gone already: another negotiation dropped it.
+		return fmt.Errorf("%w: %w", ErrRejected, err)
+	case t == k.Current:
 		k.Current, k.Previous = k.Previous, nil
-	case k.Previous:
+	default:
 		k.Previous = nil
 	}
 	if serr := c.save(k); serr != nil {

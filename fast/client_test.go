@@ -147,6 +147,13 @@ func TestClientChoosesMechanism(t *testing.T) {
 			t.Errorf("got %s", encode(t, o.reply))
 		}
 	})
+	t.Run("the client's own list may spell SHA3 as MongooseIM does", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-512-NONE", "HT-SHA3-256-NONE"}})
+		f.client.cfg.Mechanisms = []string{"HT-SHA-3-256-NONE", "HT-MD5-NONE"}
+		if o := f.login(login{}); !strings.Contains(o.wire, `mechanism="HT-SHA3-256-NONE"`) {
+			t.Errorf("sent %s", o.wire)
+		}
+	})
 	t.Run("a token whose mechanism is not offered here is not used", func(t *testing.T) {
 		f := newFixture(t, Config{})
 		f.plant("user", "fast-token-ONE", "HT-SHA-256-EXPR", 0)
@@ -205,6 +212,18 @@ func TestClientFailures(t *testing.T) {
 		}})
 		if o.err == nil || o.done {
 			t.Fatalf("got %v", o.err)
+		}
+	})
+	t.Run("a refused token that is no longer kept changes nothing", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		prev := &ClientToken{Token: "fast-token-ONE", Mechanism: "HT-SHA-256-NONE",
+			Expiry: f.now.Add(day)}
+		f.keeper.Save(account, clientID, Kept{Previous: prev})
+		f.client.attempt = &attempt{token: ClientToken{Token: "fast-token-GONE"}}
+		err := f.client.Failed(sasl2.Fail(sasl2.CredentialsExpired, ""))
+		if k := f.kept(); !errors.Is(err, ErrRejected) || k.Current != nil ||
+			k.Previous == nil || k.Previous.Token != "fast-token-ONE" {
+			t.Errorf("got %v; kept %+v", err, k)
 		}
 	})
 	t.Run("temporary-auth-failure keeps the token", func(t *testing.T) {
