@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +16,8 @@ import (
 
 // ClientToken is what a client keeps of one token. Token is secret: keep
 // it like a password, out of the user interface and out of backups
-// (XEP-0484 §6).
+// (XEP-0484 §6). Its String, GoString and LogValue leave it out; its JSON
+// encoding, for a Keeper, holds it.
 type ClientToken struct {
 	// Token is the token string as the server sent it.
 	Token string `json:"token"`
@@ -29,6 +31,26 @@ type ClientToken struct {
 	Count int64 `json:"count"`
 }
 
+// String returns a description of t that leaves the token string out, so
+// that %v and %+v never print it.
+func (t ClientToken) String() string {
+	return fmt.Sprintf("{Token:%s Mechanism:%s Expiry:%s Count:%d}",
+		redacted, t.Mechanism, t.Expiry.Format(time.RFC3339), t.Count)
+}
+
+// GoString is String behind the type name, for %#v.
+func (t ClientToken) GoString() string { return "fast.ClientToken" + t.String() }
+
+// LogValue implements slog.LogValuer: the mechanism, expiry and count,
+// without the token string.
+func (t ClientToken) LogValue() slog.Value {
+	return slog.GroupValue(slog.String("mechanism", t.Mechanism),
+		slog.Time("expiry", t.Expiry), slog.Int64("count", t.Count))
+}
+
+// redacted stands in for a token string in descriptions.
+const redacted = "[redacted]"
+
 // Kept is what a client keeps for one account and user-agent id. The zero
 // value keeps nothing.
 type Kept struct {
@@ -38,6 +60,19 @@ type Kept struct {
 	// worked once: the server keeps it valid until then, so a client that
 	// cannot use Current still gets in (XEP-0484 §4).
 	Previous *ClientToken `json:"previous,omitempty"`
+}
+
+// LogValue implements slog.LogValuer, so that a logged Kept shows no token
+// string; its JSON encoding, for a Keeper, holds them.
+func (k Kept) LogValue() slog.Value {
+	var attrs []slog.Attr
+	if k.Current != nil {
+		attrs = append(attrs, slog.Any("current", *k.Current))
+	}
+	if k.Previous != nil {
+		attrs = append(attrs, slog.Any("previous", *k.Previous))
+	}
+	return slog.GroupValue(attrs...)
 }
 
 // Keeper stores what a client keeps of its tokens. Save must be atomic (a

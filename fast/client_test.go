@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
@@ -307,3 +309,28 @@ func (s *saveOnce) Save(account, clientID string, k Kept) error {
 type brokenKeeper struct{ *MemoryKeeper }
 
 func (brokenKeeper) Save(string, string, Kept) error { return errors.New("disk full") }
+
+// No way of printing a token that a host might use in a log shows the
+// token string.
+func TestTokensDoNotPrintTheirSecret(t *testing.T) {
+	const secret = "secret-token:fast-DO-NOT-PRINT"
+	expiry := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	ct := ClientToken{Token: secret, Mechanism: "HT-SHA-256-NONE",
+		Expiry: expiry, Count: 3}
+	is := Issued{Token: secret, Expiry: expiry}
+	for _, v := range []any{ct, &ct, Kept{Current: &ct, Previous: &ct}, is, &is} {
+		var b strings.Builder
+		log := slog.New(slog.NewJSONHandler(&b, nil))
+		log.Info("token", "value", v)
+		for _, out := range []string{fmt.Sprintf("%v", v), fmt.Sprintf("%+v", v),
+			fmt.Sprintf("%#v", v), fmt.Sprintf("%s", v), b.String()} {
+			if strings.Contains(out, secret) {
+				t.Errorf("%T printed its secret: %s", v, out)
+			}
+		}
+	}
+	if got := ct.String(); !strings.Contains(got, "HT-SHA-256-NONE") ||
+		!strings.Contains(got, "2030-01-02T03:04:05Z") || !strings.Contains(got, "Count:3") {
+		t.Errorf("String() = %s", got)
+	}
+}

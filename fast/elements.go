@@ -3,6 +3,8 @@ package fast
 import (
 	"encoding/xml"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -168,12 +170,28 @@ func parseBool(s string) (bool, error) {
 }
 
 // Issued is the <token> child of <success> that gives the client a new
-// token (XEP-0484 §3.2, §3.4).
+// token (XEP-0484 §3.2, §3.4). Its String, GoString and LogValue leave the
+// token string out.
 type Issued struct {
 	// Token is the token string: secret, to be kept like a password.
 	Token string
 	// Expiry is when the server stops accepting the token.
 	Expiry time.Time
+}
+
+// String returns a description of i that leaves the token string out, so
+// that %v and %+v never print it.
+func (i Issued) String() string {
+	return fmt.Sprintf("{Token:%s Expiry:%s}",
+		redacted, i.Expiry.Format(time.RFC3339))
+}
+
+// GoString is String behind the type name, for %#v.
+func (i Issued) GoString() string { return "fast.Issued" + i.String() }
+
+// LogValue implements slog.LogValuer: the expiry, without the token string.
+func (i Issued) LogValue() slog.Value {
+	return slog.GroupValue(slog.Time("expiry", i.Expiry))
 }
 
 // Element returns i as <token xmlns='urn:xmpp:fast:0'>, with the expiry in
