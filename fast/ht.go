@@ -49,7 +49,7 @@ var hashes = []struct {
 
 // bindings map the channel-binding suffixes of HT names to the types of
 // RFC 5929 and RFC 9266, strongest first (draft -09 §4).
-var bindings = []struct{ suffix, binding string }{
+var bindings = [...]struct{ suffix, binding string }{
 	{"EXPR", sasl2.TLSExporter},
 	{"ENDP", sasl2.TLSServerEndPoint},
 	{"UNIQ", sasl2.TLSUnique},

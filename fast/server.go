@@ -128,19 +128,14 @@ type Server struct {
 	rand        io.Reader
 	audit       func(Event)
 
-	// mechs holds the configured mechanisms by name, and offers what to
-	// offer on a stream, indexed by the channel bindings it has.
+	// mechs holds the configured mechanisms by name, and offers those to
+	// offer on a stream, in order, indexed by the set of channel bindings
+	// it has: one bit for each of bindings.
 	mechs  map[string]*mechanism
-	offers [1 << 4]offer
+	offers [1 << len(bindings)][]sasl2.Mechanism
 
 	// token makes a token string; tests replace it.
 	token func() (string, error)
-}
-
-// offer is what the Server offers on streams with one set of bindings.
-type offer struct {
-	mechs   []sasl2.Mechanism
-	feature sasl2.Element
 }
 
 // NewServer returns FAST for a server.
@@ -188,15 +183,10 @@ func NewServer(cfg Config) (*Server, error) {
 		}
 	}
 	for set := range s.offers {
-		f := Feature{}
 		for _, m := range order {
 			if set&bindingBit(m.ht.binding) != 0 {
-				s.offers[set].mechs = append(s.offers[set].mechs, m)
-				f.Mechanisms = append(f.Mechanisms, m.Name())
+				s.offers[set] = append(s.offers[set], m)
 			}
-		}
-		if len(f.Mechanisms) > 0 {
-			s.offers[set].feature = f.Element()
 		}
 	}
 	return s, nil
@@ -213,16 +203,17 @@ func bindingBit(binding string) int {
 	return 0
 }
 
-// offer returns what to offer on c: nothing without TLS; otherwise the
-// mechanisms whose channel binding c has.
-func (s *Server) offer(c *sasl2.Conn) *offer {
+// offer returns the mechanisms to offer on c, in the configured order:
+// none without TLS; otherwise those whose channel binding c has. The
+// slice is shared: callers must not change it.
+func (s *Server) offer(c *sasl2.Conn) []sasl2.Mechanism {
 	set := 0
 	for _, b := range bindings {
 		if usableBinding(c, b.binding) {
 			set |= bindingBit(b.binding)
 		}
 	}
-	return &s.offers[set]
+	return s.offers[set]
 }
 
 // Namespace implements sasl2.Extension.
@@ -231,15 +222,25 @@ func (s *Server) Namespace() string { return NS }
 // InlineMechanisms implements sasl2.InlineMechanisms: the HT mechanisms
 // that can run on c. -UNIQ is never among them on TLS 1.3, nor -EXPR or
 // -ENDP on a stream without that channel binding, nor any without TLS.
+//
+// The slice is the caller's own.
 func (s *Server) InlineMechanisms(c *sasl2.Conn) []sasl2.Mechanism {
-	return s.offer(c).mechs
+	return slices.Clone(s.offer(c))
 }
 
-// Advertise implements sasl2.Extension: <fast> with the HT mechanisms
-// offered on c, never with tls-0rtt (see Feature.TLS0RTT).
+// Advertise implements sasl2.Extension: <fast> with the HT mechanisms that
+// InlineMechanisms returns for c, in that order, never with tls-0rtt (see
+// Feature.TLS0RTT); nothing when there are none.
 func (s *Server) Advertise(c *sasl2.Conn) (sasl2.Element, bool) {
-	o := s.offer(c)
-	return o.feature, len(o.mechs) > 0
+	mechs := s.offer(c)
+	if len(mechs) == 0 {
+		return sasl2.Element{}, false
+	}
+	f := Feature{Mechanisms: make([]string, len(mechs))}
+	for i, m := range mechs {
+		f.Mechanisms[i] = m.Name()
+	}
+	return f.Element(), true
 }
 
 // offered reports whether name is an HT mechanism offered on c.

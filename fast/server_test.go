@@ -778,3 +778,29 @@ func TestNewServer(t *testing.T) {
 		})
 	}
 }
+
+// The <fast> feature and the mechanisms sasl2 runs come from one list,
+// and a caller that changes its copy changes neither.
+func TestInlineMechanismsMatchTheFeature(t *testing.T) {
+	f := newFixture(t, Config{})
+	f.bindings = []sasl2.ChannelBinding{{Type: sasl2.TLSExporter, Data: exporter}}
+	conn := f.conn()
+	mechs := f.srv.InlineMechanisms(conn)
+	el, ok := f.srv.Advertise(conn)
+	feat, err := ParseFeature(el)
+	if !ok || err != nil {
+		t.Fatalf("advertised %v, %v", ok, err)
+	}
+	var names []string
+	for _, m := range mechs {
+		names = append(names, m.Name())
+	}
+	if !slices.Equal(names, feat.Mechanisms) || len(names) != 4 {
+		t.Errorf("InlineMechanisms %q, <fast> %q", names, feat.Mechanisms)
+	}
+	mechs[0] = nil
+	_ = append(mechs[:1], nil)
+	if again := f.srv.InlineMechanisms(conn); again[0] == nil || again[1] == nil {
+		t.Error("a caller's change reached the Server")
+	}
+}
