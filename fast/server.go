@@ -48,12 +48,13 @@ type Config struct {
 	// advertised; each is offered only on streams where it can run. Nil
 	// means HT-SHA-512 and HT-SHA-256 with every channel binding.
 	Mechanisms []string
-	// TTL is how long an issued token is valid. Zero means DefaultTTL.
+	// TTL is how long an issued token is valid. Zero means DefaultTTL; a
+	// negative TTL is an error.
 	TTL time.Duration
 	// RotateAfter is the age at which a token that a client logs in with
 	// is replaced by a new one, sent in <success> (XEP-0484 §3.4). Zero
 	// means DefaultRotateAfter; RotateAlways replaces it every time. It
-	// must be shorter than TTL.
+	// must be shorter than TTL, and no other negative value is allowed.
 	RotateAfter time.Duration
 	// Now returns the current time. Nil means time.Now.
 	Now func() time.Time
@@ -155,7 +156,13 @@ func NewServer(cfg Config) (*Server, error) {
 	if s.rotate == 0 {
 		s.rotate = DefaultRotateAfter
 	}
-	if s.ttl < 0 || s.rotate >= s.ttl {
+	switch {
+	case s.ttl < 0:
+		return nil, errors.New("fast: TTL must not be negative")
+	case s.rotate < 0 && s.rotate != RotateAlways:
+		return nil, errors.New(
+			"fast: RotateAfter must be RotateAlways or not negative")
+	case s.rotate >= s.ttl:
 		return nil, errors.New("fast: RotateAfter must be shorter than TTL")
 	}
 	if s.now == nil {
@@ -331,7 +338,7 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 		return nil
 	case c.pending != nil && s.now().Before(c.pending.Expiry):
 		return q.resend(ctx, r, c)
-	case s.rotate < 0 || s.now().Sub(c.token.Issued) >= s.rotate:
+	case s.rotate == RotateAlways || s.now().Sub(c.token.Issued) >= s.rotate:
 		return q.issue(ctx, r, c.token.Mechanism, factors(r, c),
 			EventRotated)
 	}

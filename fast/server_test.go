@@ -769,6 +769,10 @@ func TestNewServer(t *testing.T) {
 			Mechanisms: []string{"HT-MD5-NONE"}}},
 		{"a rotation age beyond the lifetime is refused", Config{Store: NewMemoryStore(), Sealer: s,
 			TTL: day, RotateAfter: 2 * day}},
+		{"a negative lifetime is refused", Config{Store: NewMemoryStore(), Sealer: s,
+			TTL: -day}},
+		{"a negative rotation age other than RotateAlways is refused", Config{Store: NewMemoryStore(), Sealer: s,
+			RotateAfter: -2}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -777,6 +781,13 @@ func TestNewServer(t *testing.T) {
 			}
 		})
 	}
+	t.Run("RotateAlways is taken", func(t *testing.T) {
+		_, err := NewServer(Config{Store: NewMemoryStore(), Sealer: s,
+			RotateAfter: RotateAlways})
+		if err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // The <fast> feature and the mechanisms sasl2 runs come from one list,
