@@ -138,7 +138,7 @@ func serveVector(t *testing.T, v *vector) sasl2.Step {
 
 // plant stores token for user and the test client in the Current slot, as
 // if issued at f.now and used once with count, for the factors given or
-// the password.
+// the test's password mechanism.
 func (f *fixture) plant(user, token, mech string, count int64, factors ...string) *Token {
 	f.t.Helper()
 	t := f.pend(user, token, mech, factors...)
@@ -157,7 +157,7 @@ func (f *fixture) pend(user, token, mech string, factors ...string) *Token {
 	t := &Token{
 		ID: "id-" + token, User: user, ClientID: clientID,
 		Mechanism: mech, Issued: f.now, Expiry: f.now.Add(DefaultTTL),
-		Factors: []string{"password"},
+		Factors: []string{plainMec},
 	}
 	if factors != nil {
 		t.Factors = factors

@@ -389,12 +389,13 @@ func (q *request) Finish(ctx context.Context, ok bool) {
 }
 
 // factors returns what a new token records as proven: those of the token
-// the client logged in with, or the password and the tasks passed.
+// the client logged in with, or the mechanism of this login and the tasks
+// passed.
 func factors(r *sasl2.Result, c *credential) []string {
 	if c != nil {
 		return slices.Clone(c.token.Factors)
 	}
-	return append([]string{"password"}, r.Tasks...)
+	return append([]string{r.Mechanism}, r.Tasks...)
 }
 
 // resend sends again the token waiting in the New slot. The client logged

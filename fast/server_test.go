@@ -70,6 +70,11 @@ func TestRotationAndInvalidation(t *testing.T) {
 		if k := f.kept(); k.Current.Token != "fast-token-ONE" || k.Previous != nil {
 			t.Errorf("kept %+v", k)
 		}
+		// The token records the mechanism that earned it.
+		_, next, _ := f.store.Tokens(context.Background(), "user", clientID)
+		if !slices.Equal(next.Factors, []string{plainMec}) {
+			t.Errorf("factors %q", next.Factors)
+		}
 	})
 	step("2. a login with T1 that is due gets T2 and leaves T1 valid", func(t *testing.T) {
 		f.now = t0.Add(2 * day)
@@ -82,6 +87,10 @@ func TestRotationAndInvalidation(t *testing.T) {
 		}
 		if cur, nxt := f.slots(); cur == "" || nxt == "" {
 			t.Errorf("slots %q %q", cur, nxt)
+		}
+		_, next, _ := f.store.Tokens(context.Background(), "user", clientID)
+		if !slices.Equal(next.Factors, []string{plainMec}) {
+			t.Errorf("the rotated token records %q", next.Factors)
 		}
 		if k := f.kept(); k.Current.Token != "fast-token-TWO" || k.Previous.Token != "fast-token-ONE" {
 			t.Errorf("kept %+v", k)
@@ -241,7 +250,7 @@ func TestPolicy(t *testing.T) {
 		}
 
 		// A token issued after the factor stands for it.
-		f.plant("user", "fast-token-TWO", "HT-SHA-256-EXPR", 0, "password", "TOTP")
+		f.plant("user", "fast-token-TWO", "HT-SHA-256-EXPR", 0, plainMec, "TOTP")
 		f.keeper.Save(account, clientID, Kept{Current: &ClientToken{
 			Token: "fast-token-TWO", Mechanism: "HT-SHA-256-EXPR",
 			Expiry: f.now.Add(day)}})
@@ -438,7 +447,7 @@ func TestTokenChecks(t *testing.T) {
 		f.login(login{})
 		want := &Token{ID: "id-fast-token-ONE", User: "user", ClientID: clientID,
 			Mechanism: "HT-SHA-256-NONE", Issued: t0, Expiry: t0.Add(DefaultTTL),
-			Count: 5, Factors: []string{"password"}}
+			Count: 5, Factors: []string{plainMec}}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("got  %+v\nwant %+v", got, want)
 		}

@@ -27,8 +27,8 @@ type Token struct {
 	// none was sent (XEP-0484 §5.2).
 	Count int64
 	// Factors lists what the client proved when the token was first
-	// issued: "password", then the names of the tasks it passed.
-	// Rotation carries them over.
+	// issued: the mechanism it logged in with, such as "SCRAM-SHA-256",
+	// then the names of the tasks it passed. Rotation carries them over.
 	Factors []string
 }
 

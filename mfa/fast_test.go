@@ -58,7 +58,7 @@ func TestFASTRemembersTheFactors(t *testing.T) {
 	if err != nil || cur != nil || next == nil {
 		t.Fatalf("stored tokens %v %v, %v", cur, next, err)
 	}
-	if want := []string{"password", mfa.TaskTOTP}; !slices.Equal(next.Factors, want) {
+	if want := []string{"TEST-PASSWORD", mfa.TaskTOTP}; !slices.Equal(next.Factors, want) {
 		t.Errorf("token records %q, want %q", next.Factors, want)
 	}
 

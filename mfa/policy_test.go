@@ -281,7 +281,7 @@ func TestStoreErrorsFailClosed(t *testing.T) {
 func TestRememberedCredentialSkipsTasks(t *testing.T) {
 	r := newRig(t, "")
 	r.enrolTOTP("juliet")
-	passed := &fast.Token{Factors: []string{"password", mfa.TaskTOTP}}
+	passed := &fast.Token{Factors: []string{"SCRAM-SHA-256", mfa.TaskTOTP}}
 	out := r.login("juliet", passed)
 	if out.success == nil || len(out.continued) > 0 {
 		t.Fatalf("token that passed TOTP: %+v", out)
@@ -289,7 +289,7 @@ func TestRememberedCredentialSkipsTasks(t *testing.T) {
 
 	// A token from before TOTP was enrolled no longer satisfies policy:
 	// never <continue> on a token login (XEP-0484 §4).
-	old := &fast.Token{Factors: []string{"password"}}
+	old := &fast.Token{Factors: []string{"SCRAM-SHA-256"}}
 	out = r.login("juliet", old, mfa.TOTPClient(fixed("000000")))
 	if out.failure == nil || out.failure.Condition != sasl2.CredentialsExpired ||
 		len(out.continued) > 0 {
