@@ -27,13 +27,6 @@ func TestSharedReference(t *testing.T) {
 	})
 }
 
-// TestMemoryStore runs the suite against the package's own store.
-func TestMemoryStore(t *testing.T) {
-	fasttest.TestStore(t, func(*testing.T) fast.Store {
-		return fast.NewMemoryStore()
-	})
-}
-
 // reference is a fast.Store in a map behind a mutex.
 type reference struct {
 	mu      sync.Mutex
