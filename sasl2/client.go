@@ -43,7 +43,8 @@ type Client struct {
 
 // NewClient returns a negotiation for one stream. conn describes the
 // stream; the Client keeps it and fills Advertised and AdvertisedBindings
-// from the server's features.
+// from the server's features, and Inline from its extensions' inline
+// mechanisms.
 func NewClient(cfg *ClientConfig, conn *Conn) *Client {
 	return &Client{cfg: cfg, conn: conn}
 }

@@ -23,8 +23,8 @@ type ChannelBinding struct {
 }
 
 // Conn describes the stream one negotiation runs on. The host fills it
-// before creating a Server or Client; the state machine fills Advertised and
-// AdvertisedBindings. It is not safe for concurrent use.
+// before creating a Server or Client; the state machine fills Advertised,
+// AdvertisedBindings and Inline. It is not safe for concurrent use.
 type Conn struct {
 	// Domain is the server's domain, the stream's 'to' on the server.
 	Domain string

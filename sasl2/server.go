@@ -84,7 +84,8 @@ type attempt struct {
 }
 
 // NewServer returns a negotiation for one stream. conn describes the
-// stream; the Server keeps it and fills Advertised.
+// stream; the Server keeps it and fills Advertised, AdvertisedBindings and
+// Inline.
 func NewServer(cfg *Config, conn *Conn) *Server {
 	return &Server{cfg: cfg, conn: conn}
 }
