@@ -42,6 +42,9 @@ type server struct {
 	router router
 	grace  time.Duration // see closeGrace
 
+	// accountIQ answers the requests serverIQ leaves; nil for none.
+	accountIQ iqHandler
+
 	mu       sync.Mutex
 	sessions map[*session]struct{}
 	closing  bool

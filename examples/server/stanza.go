@@ -166,8 +166,17 @@ func (s *session) serverIQ(e *xmlstream.Element, typ string, to xmlstream.JID) e
 		return reply()
 	case typ == "set" && p.Name.Space == xmlstream.NSBind:
 		return s.conn.Send(xmlstream.ErrorReply(e, "cancel", "not-allowed"))
+	case s.srv.accountIQ != nil && s.srv.accountIQ.handles(typ, p, to):
+		return s.srv.accountIQ.iq(s, e, typ, p, to)
 	}
 	return s.conn.Send(xmlstream.ErrorReply(e, "cancel", "service-unavailable"))
+}
+
+// iqHandler answers requests to the server or to the user's own account
+// that serverIQ does not: the second-factor IQs of mfa.go.
+type iqHandler interface {
+	handles(typ string, p *xmlstream.Element, to xmlstream.JID) bool
+	iq(s *session, e *xmlstream.Element, typ string, p *xmlstream.Element, to xmlstream.JID) error
 }
 
 // discoInfo returns the server's XEP-0030 identity and features.
