@@ -14,7 +14,11 @@ import (
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var files embed.FS
+
+// migrations bring the schema up to date.
+var migrations = sqlstore.Migrations{FS: files, Dir: "migrations",
+	Table: "fast_migrations"}
 
 // Store is a fast.Store in a PostgreSQL database. It is safe for
 // concurrent use by goroutines and by any number of nodes.
@@ -31,9 +35,8 @@ const migrationLock = 0x786d7070_66617374
 // New returns a Store on pool after bringing its schema up to date. The
 // host keeps pool and closes it.
 func New(ctx context.Context, pool *pgxpool.Pool) (*Store, error) {
-	m := sqlstore.Migrations{FS: migrations, Dir: "migrations",
-		Table: "fast_migrations"}
-	if err := pgdb.Migrate(ctx, pool, m, migrationLock); err != nil {
+	err := pgdb.Migrate(ctx, pool, migrations, migrationLock)
+	if err != nil {
 		return nil, fmt.Errorf("pgstore: migrate: %w", err)
 	}
 	tokens := tokensql.New(pgdb.Conn{DB: pool}, "pgstore")

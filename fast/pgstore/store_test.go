@@ -10,40 +10,35 @@ import (
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/fast/fasttest"
 	"github.com/xmppauth/xmppauth/fast/pgstore"
-	"github.com/xmppauth/xmppauth/internal/sqlstore/pgtest"
+	"github.com/xmppauth/xmppauth/internal/sqlstore/sqltest"
 )
 
-// open returns a Store on p.
-func open(t *testing.T, p *pgxpool.Pool) *pgstore.Store {
+// open returns a Store in schema, on a pool of its own.
+func open(t *testing.T, schema string) *pgstore.Store {
 	t.Helper()
-	s, err := pgstore.New(t.Context(), p)
-	if err != nil {
-		t.Fatalf("New = %v", err)
-	}
-	return s
+	return sqltest.OnPool(t, schema, pgstore.New)
 }
 
 func TestStore(t *testing.T) {
 	fasttest.TestStore(t, func(t *testing.T) fast.Store {
-		return open(t, pgtest.Pool(t, pgtest.Schema(t, "fasttest_")))
+		return open(t, sqltest.Schema(t, "fasttest_"))
 	})
 }
 
 // TestTwoNodes gives each database two pools, as two nodes would have.
 func TestTwoNodes(t *testing.T) {
 	fasttest.TestShared(t, func(t *testing.T) []fast.Store {
-		name := pgtest.Schema(t, "fasttest_")
-		return []fast.Store{open(t, pgtest.Pool(t, name)),
-			open(t, pgtest.Pool(t, name))}
+		name := sqltest.Schema(t, "fasttest_")
+		return []fast.Store{open(t, name), open(t, name)}
 	})
 }
 
 // TestNodesStartTogether migrates one schema from eight pools at once.
 func TestNodesStartTogether(t *testing.T) {
-	name := pgtest.Schema(t, "fasttest_")
+	name := sqltest.Schema(t, "fasttest_")
 	pools := make([]*pgxpool.Pool, 8)
 	for i := range pools {
-		pools[i] = pgtest.Pool(t, name)
+		pools[i] = sqltest.Pool(t, name)
 	}
 	errs := make(chan error, len(pools))
 	for _, p := range pools {
@@ -58,7 +53,10 @@ func TestNodesStartTogether(t *testing.T) {
 		}
 	}
 
-	s := open(t, pools[0])
+	s, err := pgstore.New(t.Context(), pools[0])
+	if err != nil {
+		t.Fatal(err)
+	}
 	tok := &fast.Token{ID: "a", User: "alice", ClientID: "phone"}
 	if err := s.Issue(t.Context(), tok); err != nil {
 		t.Fatalf("Issue = %v", err)
@@ -66,7 +64,7 @@ func TestNodesStartTogether(t *testing.T) {
 }
 
 func TestNewFailsWithoutTheDatabase(t *testing.T) {
-	cfg := pgtest.Config(t)
+	cfg := sqltest.Config(t)
 	cfg.ConnConfig.Database = "no_such_database_" +
 		strings.ToLower(rand.Text())
 	p, err := pgxpool.NewWithConfig(t.Context(), cfg)

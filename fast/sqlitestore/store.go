@@ -13,7 +13,11 @@ import (
 )
 
 //go:embed migrations/*.sql
-var migrations embed.FS
+var files embed.FS
+
+// migrations bring the schema up to date.
+var migrations = sqlstore.Migrations{FS: files, Dir: "migrations",
+	Table: "fast_migrations"}
 
 // Store is a fast.Store in a SQLite database. It is safe for concurrent
 // use by goroutines, and by processes that open the same file.
@@ -29,15 +33,11 @@ var _ fast.Store = (*Store)(nil)
 // The Store owns the database: Close closes it. path names a file; an
 // in-memory database would be a different one on every connection.
 func Open(path string) (*Store, error) {
-	db, err := sqlitedb.Open(path)
+	db, err := sqlitedb.Open(path, migrations)
 	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: open %s: %w", path, err)
 	}
-	s, err := New(db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
+	s := on(db)
 	s.owned = db
 	return s, nil
 }
@@ -50,13 +50,16 @@ func Open(path string) (*Store, error) {
 //	file:fast.db?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)
 //	&_pragma=foreign_keys(1)&_txlock=immediate
 func New(db *sql.DB) (*Store, error) {
-	m := sqlstore.Migrations{FS: migrations, Dir: "migrations",
-		Table: "fast_migrations"}
-	if err := sqlitedb.Migrate(context.Background(), db, m); err != nil {
+	err := sqlitedb.Migrate(context.Background(), db, migrations)
+	if err != nil {
 		return nil, fmt.Errorf("sqlitestore: migrate: %w", err)
 	}
-	tokens := tokensql.New(sqlstore.Std{DB: db}, "sqlitestore")
-	return &Store{tokens: tokens}, nil
+	return on(db), nil
+}
+
+// on returns a Store on db, whose schema is up to date.
+func on(db *sql.DB) *Store {
+	return &Store{tokens: tokensql.New(sqlstore.Std{DB: db}, "sqlitestore")}
 }
 
 // Close closes the database if Open opened it. On a Store from New it

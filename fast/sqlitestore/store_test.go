@@ -1,28 +1,19 @@
 package sqlitestore_test
 
 import (
-	"database/sql"
 	"path/filepath"
 	"testing"
 
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/fast/fasttest"
 	"github.com/xmppauth/xmppauth/fast/sqlitestore"
+	"github.com/xmppauth/xmppauth/internal/sqlstore/sqltest"
 )
 
-// open returns a Store on a new database file that t cleans up.
+// open returns a Store on the database file at path, which t closes.
 func open(t *testing.T, path string) *sqlitestore.Store {
 	t.Helper()
-	s, err := sqlitestore.Open(path)
-	if err != nil {
-		t.Fatalf("Open(%q) = %v", path, err)
-	}
-	t.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			t.Errorf("Close = %v", err)
-		}
-	})
-	return s
+	return sqltest.Open(t, path, sqlitestore.Open)
 }
 
 func TestStore(t *testing.T) {
@@ -33,18 +24,7 @@ func TestStore(t *testing.T) {
 
 func TestNewOnTheHostsDatabase(t *testing.T) {
 	fasttest.TestStore(t, func(t *testing.T) fast.Store {
-		path := filepath.Join(t.TempDir(), "host.db")
-		db, err := sql.Open("sqlite", path+
-			"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)")
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		s, err := sqlitestore.New(db)
-		if err != nil {
-			t.Fatalf("New = %v", err)
-		}
-		return s
+		return sqltest.OnHostDB(t, sqlitestore.New)
 	})
 }
 

@@ -6,7 +6,7 @@
 //
 // Package sqlitedb opens SQLite files ready for concurrent use and
 // migrates them; package pgdb adapts and migrates PostgreSQL pools;
-// package pgtest gives tests a schema of their own on the test server.
-// They are apart so that a SQLite store does not link pgx, nor a
-// PostgreSQL store the SQLite driver.
+// package sqltest gives their tests a store of their own. The first two
+// are apart so that a SQLite store does not link pgx, nor a PostgreSQL
+// store the SQLite driver.
 package sqlstore

@@ -32,17 +32,22 @@ var Params = fmt.Sprintf("_pragma=busy_timeout(%d)",
 	"&_pragma=foreign_keys(1)" +
 	"&_txlock=immediate"
 
-// Open opens or creates the SQLite database file at path with Params and
-// makes its first connection. path names a file; an in-memory database
-// would be a different one on every connection.
-func Open(path string) (*sql.DB, error) {
+// Open opens or creates the SQLite database file at path with Params,
+// makes its first connection and runs m. path names a file; an
+// in-memory database would be a different one on every connection.
+func Open(path string, m sqlstore.Migrations) (*sql.DB, error) {
 	dsn := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + Params
 	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = connect(db)
 	}
-	if err := connect(db); err != nil {
-		db.Close()
+	if err == nil {
+		err = Migrate(context.Background(), db, m)
+	}
+	if err != nil {
+		if db != nil {
+			db.Close()
+		}
 		return nil, err
 	}
 	return db, nil
