@@ -124,7 +124,9 @@ func TestClientChoosesMechanism(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t, all)
-			f.tls.Version = tc.version
+			if tc.version == tls.VersionTLS12 {
+				f.tls12()
+			}
 			for _, b := range tc.bindings {
 				f.bindings = append(f.bindings, sasl2.ChannelBinding{Type: b, Data: []byte(b)})
 			}

@@ -32,6 +32,18 @@
 // The server never offers tls-0rtt: Go's crypto/tls has no TLS 1.3 early
 // data for TCP. It still checks the count whenever a client sends one.
 //
+// # TLS 1.2
+//
+// Draft -09 lets HT run on TLS 1.2 only with the extended master secret
+// (RFC 7627) or on a session that was not resumed. Both ends enforce it
+// from the connection state that crypto/tls reports, so the host has
+// nothing to configure, but a host that builds a tls.ConnectionState by
+// hand must fill TLSUnique, as crypto/tls does. On a full TLS 1.2
+// handshake without the extended master secret, -UNIQ, -ENDP and -NONE
+// run, and -EXPR does not, since Go then refuses tls-exporter. On a
+// resumed TLS 1.2 session without it, no HT mechanism runs: the client
+// logs in with its password. TLS 1.3 needs none of this.
+//
 // # Client
 //
 // NewClient returns a sasl2.ClientExtension that keeps tokens through a

@@ -158,6 +158,13 @@ func newFixture(t testing.TB, cfg Config) *fixture {
 	return f
 }
 
+// tls12 makes every connection a full TLS 1.2 handshake, which has the
+// tls-unique data that crypto/tls reports in TLSUnique.
+func (f *fixture) tls12() {
+	f.tls.Version = tls.VersionTLS12
+	f.tls.TLSUnique = []byte("client finished")
+}
+
 // login says how one login runs.
 type login struct {
 	// noFAST leaves the FAST client out: a client that never heard of it.

@@ -114,9 +114,19 @@ func (m *ht) usable(c *sasl2.Conn) bool {
 // usableBinding reports whether an HT mechanism with the channel binding
 // can run on c: over TLS, where c has the binding, and never tls-unique on
 // TLS 1.3, where RFC 5929 does not define it. "" is no channel binding.
+//
+// Below TLS 1.3, draft-schmaus-kitten-sasl-ht-09 (Security
+// Considerations) also asks for the extended master secret of RFC 7627 or
+// a session that was not resumed. crypto/tls reports neither, but it sets
+// TLSUnique exactly then: after a full handshake, and after a resumption
+// only with the extended master secret. So no HT mechanism runs on an
+// older TLS session without TLSUnique; -EXPR needs the extended master
+// secret anyway, since Go refuses tls-exporter without it.
 func usableBinding(c *sasl2.Conn, binding string) bool {
 	switch {
 	case c.TLS == nil:
+		return false
+	case c.TLS.Version < tls.VersionTLS13 && len(c.TLS.TLSUnique) == 0:
 		return false
 	case binding == "":
 		return true

@@ -3,7 +3,6 @@ package fast
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -107,7 +106,7 @@ func TestVectors(t *testing.T) {
 func serveVector(t *testing.T, v *vector) sasl2.Step {
 	t.Helper()
 	f := newFixture(t, Config{Mechanisms: []string{v.Mechanism}})
-	f.tls.Version = tls.VersionTLS12
+	f.tls12()
 	h, _ := lookup(v.Mechanism)
 	if h.binding != "" {
 		f.bindings = []sasl2.ChannelBinding{{Type: h.binding, Data: v.CB}}

@@ -2,6 +2,7 @@ package fast
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"reflect"
 	"slices"
@@ -284,12 +285,32 @@ func TestPolicy(t *testing.T) {
 	})
 	t.Run("the features of a TLS 1.2 stream offer -UNIQ where it has tls-unique", func(t *testing.T) {
 		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-UNIQ", "HT-SHA-256-NONE"}})
-		f.tls.Version = 0x0303
+		f.tls12()
 		f.bindings = []sasl2.ChannelBinding{{Type: sasl2.TLSUnique, Data: []byte{1}}}
 		a, _ := sasl2.NewServer(f.serverConfig(), f.conn()).Features()
 		feat, _ := ParseFeature(a.Inline[0])
 		if !slices.Equal(feat.Mechanisms, []string{"HT-SHA-256-UNIQ", "HT-SHA-256-NONE"}) {
 			t.Errorf("<fast> offers %q", feat.Mechanisms)
+		}
+	})
+	t.Run("a TLS 1.2 session resumed without the extended master secret runs no HT", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.keepOnly("fast-token-ONE", 0)
+		// What crypto/tls reports then: no TLSUnique, no tls-exporter.
+		f.tls.Version, f.tls.DidResume = tls.VersionTLS12, true
+		f.bindings = []sasl2.ChannelBinding{{Type: sasl2.TLSServerEndPoint, Data: []byte{2}}}
+		if _, ok := f.srv.Advertise(f.conn()); ok {
+			t.Error("<fast> offered")
+		}
+		if o := f.login(login{}); o.auth.Mechanism != plainMec || !o.done {
+			t.Errorf("logged in with %s", o.auth.Mechanism)
+		}
+
+		// With it, crypto/tls reports TLSUnique, and HT runs.
+		f.tls.TLSUnique = []byte("server finished")
+		if o := f.login(login{}); o.auth.Mechanism != "HT-SHA-256-NONE" || !o.done {
+			t.Errorf("logged in with %s", o.auth.Mechanism)
 		}
 	})
 	t.Run("nothing is offered without TLS", func(t *testing.T) {
