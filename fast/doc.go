@@ -26,8 +26,10 @@
 // <authentication>, so they stay out of the XEP-0474 hash and the
 // XEP-0440 list. Tokens live in two slots per account and user-agent id
 // (see Store): a new token waits in New, the old one stays valid until
-// the new one is used, and every use advances the replay count with one
-// compare-and-set. Token secrets are sealed at rest (NewAESGCM).
+// the new one is used, and every use is recorded with one compare-and-set,
+// which advances the replay count when the client sent one. Token secrets
+// are sealed at rest (NewAESGCM), bound to the token's account, client,
+// mechanism and expiry.
 //
 // The server never offers tls-0rtt: Go's crypto/tls has no TLS 1.3 early
 // data for TCP. It still checks the count whenever a client sends one.
