@@ -79,6 +79,7 @@ func TestRotationAndInvalidation(t *testing.T) {
 	})
 	step("2. a login with T1 that is due gets T2 and leaves T1 valid", func(t *testing.T) {
 		f.now = t0.Add(2 * day)
+		f.events = nil
 		o := f.login(login{})
 		if initialResponse(o) != irONE {
 			t.Errorf("initial response %s", initialResponse(o))
@@ -92,6 +93,11 @@ func TestRotationAndInvalidation(t *testing.T) {
 		_, next, _ := f.store.Tokens(context.Background(), "user", clientID)
 		if !slices.Equal(next.Factors, []string{plainMec}) {
 			t.Errorf("the rotated token records %q", next.Factors)
+		}
+		want := []Event{{Kind: EventRotated, User: "user", ClientID: clientID,
+			TokenID: next.ID, Mechanism: "HT-SHA-256-NONE", Expiry: next.Expiry}}
+		if !slices.Equal(f.events, want) {
+			t.Errorf("events %+v, want %+v", f.events, want)
 		}
 		if k := f.kept(); k.Current.Token != "fast-token-TWO" || k.Previous.Token != "fast-token-ONE" {
 			t.Errorf("kept %+v", k)
@@ -737,6 +743,69 @@ func TestRefusalCauses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A storage error fails the login closed, issues nothing and costs the
+// client no token.
+func TestStorageErrors(t *testing.T) {
+	for _, method := range []string{"Tokens", "Use", "Invalidate"} {
+		t.Run("an error in "+method+" is temporary-auth-failure", func(t *testing.T) {
+			f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"},
+				RotateAfter: RotateAlways})
+			f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+			f.keepOnly("fast-token-ONE", 0)
+			f.srv.store = failingStore{f.store, method, errDisk}
+			if method == "Invalidate" {
+				f.client.Invalidate()
+			}
+			o := f.login(login{})
+			if o.condition() != sasl2.TemporaryAuthFailure || o.token() != "" {
+				t.Fatalf("got %s", encode(t, o.reply))
+			}
+			if e := f.outcomes[len(f.outcomes)-1]; !errors.Is(e.Err, errDisk) {
+				t.Errorf("event %+v", e)
+			}
+			if cur, nxt := f.slots(); cur != "id-fast-token-ONE" || nxt != "" {
+				t.Errorf("slots %q %q", cur, nxt)
+			}
+			if len(f.events) != 0 || !f.client.HasToken() || errors.Is(o.err, ErrRejected) {
+				t.Errorf("events %+v; client %v, has a token: %v",
+					f.events, o.err, f.client.HasToken())
+			}
+		})
+	}
+}
+
+func TestRevoke(t *testing.T) {
+	t.Run("Revoke empties every slot and reports it", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.pend("user", "fast-token-TWO", "HT-SHA-256-NONE")
+		f.keepOnly("fast-token-ONE", 0)
+		if err := f.srv.Revoke(context.Background(), "user"); err != nil {
+			t.Fatal(err)
+		}
+		if cur, nxt := f.slots(); cur != "" || nxt != "" {
+			t.Errorf("slots %q %q", cur, nxt)
+		}
+		if want := []Event{{Kind: EventRevoked, User: "user"}}; !slices.Equal(f.events, want) {
+			t.Errorf("events %+v", f.events)
+		}
+		if o := f.login(login{}); o.condition() != sasl2.CredentialsExpired {
+			t.Errorf("got %s", encode(t, o.reply))
+		}
+	})
+	t.Run("a Revoke that fails says so and reports nothing", func(t *testing.T) {
+		f := newFixture(t, Config{})
+		f.srv.store = failingStore{f.store, "Revoke", errDisk}
+		err := f.srv.Revoke(context.Background(), "user")
+		if !errors.Is(err, errDisk) || !strings.HasPrefix(err.Error(), "fast: ") {
+			t.Errorf("err = %v", err)
+		}
+		if len(f.events) != 0 {
+			t.Errorf("events %+v", f.events)
+		}
+	})
 }
 
 // failingStore fails one method with err and passes the others to the
