@@ -312,8 +312,18 @@ type request struct {
 
 // Success implements sasl2.Request: it invalidates, rotates and issues
 // tokens as the client asked and the policy says. Every token it issues is
-// in the Store before it returns; the audit events wait for Finish.
+// in the Store before it returns; the audit events wait for Finish. When
+// it fails, sasl2 finishes nothing, so it reports at once the
+// invalidations that stand.
 func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
+	err := q.success(ctx, r)
+	if err != nil {
+		q.Finish(ctx, false)
+	}
+	return err
+}
+
+func (q *request) success(ctx context.Context, r *sasl2.Result) error {
 	if r.ClientID == "" {
 		// Tokens belong to a client (XEP-0484 §6).
 		return nil

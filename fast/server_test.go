@@ -746,7 +746,7 @@ func TestRefusalCauses(t *testing.T) {
 }
 
 // A storage error fails the login closed, issues nothing and costs the
-// client no token.
+// client no token it meant to keep; a logout stands.
 func TestStorageErrors(t *testing.T) {
 	for _, method := range []string{"Tokens", "Use", "Invalidate"} {
 		t.Run("an error in "+method+" is temporary-auth-failure", func(t *testing.T) {
@@ -774,6 +774,24 @@ func TestStorageErrors(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a logout whose new token cannot be stored stays done and reported", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
+		f.keepOnly("fast-token-ONE", 0)
+		f.srv.store = failingStore{f.store, "Issue", errDisk}
+		f.client.Invalidate()
+		rt := (&RequestToken{Mechanism: "HT-SHA-256-NONE"}).Element()
+		o := f.login(login{extra: []sasl2.Element{rt}})
+		if o.condition() != sasl2.TemporaryAuthFailure {
+			t.Fatalf("got %s", encode(t, o.reply))
+		}
+		if cur, nxt := f.slots(); cur != "" || nxt != "" {
+			t.Errorf("slots %q %q", cur, nxt)
+		}
+		if len(f.events) != 1 || f.events[0].Kind != EventInvalidated {
+			t.Errorf("events %+v", f.events)
+		}
+	})
 }
 
 func TestRevoke(t *testing.T) {
