@@ -13,6 +13,10 @@
 // Bind 2. A server that issued the token offers both; one that has
 // stopped refuses the token, and Connect falls back to the password on a
 // new connection, or binds the RFC 6120 way when Bind 2 is gone.
+//
+// With Config.Tasks a login answers the second factors of docs/mfa.md
+// that the server asks for, and a Session enrols, lists and removes them
+// over IQ (EnrolTOTP, RecoveryCodes, StepUp and the rest).
 package xmppclient
 
 import (
@@ -29,6 +33,7 @@ import (
 	"github.com/xmppauth/xmppauth/bind2"
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
 	"github.com/xmppauth/xmppauth/fast"
+	"github.com/xmppauth/xmppauth/mfa"
 	"github.com/xmppauth/xmppauth/sasl2"
 	"github.com/xmppauth/xmppauth/sasl2/scram"
 )
@@ -67,6 +72,11 @@ type Config struct {
 	// UserAgent's id. With Mechanisms set, a token is used only when its
 	// HT mechanism is listed there.
 	FAST *fast.Client
+	// Tasks are the second factors the client can prove when the server
+	// asks for one (docs/mfa.md), most preferred first: the first one
+	// the server offers runs. Nil answers no task, and a login that needs
+	// one fails.
+	Tasks []sasl2.ClientTask
 	// Logout makes Connect log in with a kept token only, never the
 	// password, and ask the server to invalidate the token (XEP-0484
 	// §3.5); FAST then forgets every token it kept.
@@ -85,6 +95,11 @@ type Session struct {
 	mech     string
 	binding  string
 	inline   bool
+	passed   []mfa.Passed
+
+	// pending holds the messages and presence that arrived while IQ
+	// waited for its answer, for NextElement.
+	pending []*xmlstream.Element
 
 	// auth is the authentication under way.
 	auth *auth
@@ -93,8 +108,9 @@ type Session struct {
 // auth is one authentication: the state machine and the Bind 2 client
 // whose result it reads.
 type auth struct {
-	sasl *sasl2.Client
-	bind *bind2.Client
+	sasl    *sasl2.Client
+	bind    *bind2.Client
+	success *successResults
 }
 
 // ErrNoToken reports that Connect, told to log out, found no kept token
@@ -445,13 +461,16 @@ func (s *Session) start(ctx context.Context, password string,
 		}
 		exts = append(exts, fastOnly{s.cfg.FAST, s.cfg.Mechanisms})
 	}
+	results := &successResults{}
+	exts = append(exts, results)
 	c := sasl2.NewClient(&sasl2.ClientConfig{
 		Mechanisms: mechs,
 		UserAgent:  s.cfg.UserAgent,
 		Extensions: exts,
+		Tasks:      s.cfg.Tasks,
 	}, conn)
 
-	s.auth = &auth{sasl: c, bind: b}
+	s.auth = &auth{sasl: c, bind: b, success: results}
 	a, err := c.Start(ctx, offer, cb)
 	if err != nil {
 		s.auth = nil
@@ -467,7 +486,7 @@ func (s *Session) start(ctx context.Context, password string,
 // finish runs the authentication under way to its end, and reads the
 // stream features that follow success.
 func (s *Session) finish(ctx context.Context) error {
-	c, b := s.auth.sasl, s.auth.bind
+	c, b, results := s.auth.sasl, s.auth.bind, s.auth.success
 	s.auth = nil
 	for !c.Done() {
 		el, err := s.next()
@@ -495,6 +514,7 @@ func (s *Session) finish(ctx context.Context) error {
 		return fmt.Errorf("xmppclient: server authorized %q", c.JID())
 	}
 	s.jid, s.inline = jid, b.Bound() != nil
+	s.passed = mfa.ParsePassed(results.children)
 	return nil
 }
 
@@ -524,6 +544,23 @@ func (f fastOnly) InlineMechanisms(c *sasl2.Conn, inline []sasl2.Element) []sasl
 	return slices.DeleteFunc(ms, func(m sasl2.ClientMechanism) bool {
 		return !slices.Contains(f.allow, m.Name())
 	})
+}
+
+// successResults keeps what <success> carried besides the extensions'
+// own results: the task results, <passed/> among them.
+type successResults struct {
+	children []sasl2.Element
+}
+
+// Request implements sasl2.ClientExtension: it asks for nothing.
+func (*successResults) Request(*sasl2.Conn, []sasl2.Element) (sasl2.Element, bool) {
+	return sasl2.Element{}, false
+}
+
+// Success implements sasl2.ClientExtension.
+func (r *successResults) Success(s *sasl2.Success) error {
+	r.children = s.Extensions
+	return nil
 }
 
 // htBinding returns the channel-binding type of an HT mechanism, or "".
@@ -599,6 +636,11 @@ func gs2Binding(initial []byte) string {
 	return name
 }
 
+// Passed returns the second factors that the login proved, as the
+// server's <success> reported them (docs/mfa.md §4.2): none for a login
+// that needed none, and none for a FAST token login, which runs no task.
+func (s *Session) Passed() []mfa.Passed { return s.passed }
+
 // BoundInline reports whether Bind 2 bound the resource.
 func (s *Session) BoundInline() bool { return s.inline }
 
@@ -624,12 +666,18 @@ func (s *Session) Next(ctx context.Context) (*xmlstream.Element, error) {
 		if e.Name.Local != "iq" {
 			return e, nil
 		}
-		switch t := e.Attribute("type"); {
-		case t == "get" && e.Child(xmlstream.NSPing, "ping") != nil:
-			s.Send(xmlstream.Result(e, ""))
-		case t == "get" || t == "set":
-			s.Send(xmlstream.ErrorReply(e, "cancel", "service-unavailable"))
-		}
+		s.answer(e)
+	}
+}
+
+// answer answers an iq request as Next does, and drops an iq result or
+// error.
+func (s *Session) answer(iq *xmlstream.Element) {
+	switch t := iq.Attribute("type"); {
+	case t == "get" && iq.Child(xmlstream.NSPing, "ping") != nil:
+		s.Send(xmlstream.Result(iq, ""))
+	case t == "get" || t == "set":
+		s.Send(xmlstream.ErrorReply(iq, "cancel", "service-unavailable"))
 	}
 }
 
@@ -637,6 +685,11 @@ func (s *Session) Next(ctx context.Context) (*xmlstream.Element, error) {
 // nothing. A stream error from the server is returned as a
 // *xmlstream.StreamError.
 func (s *Session) NextElement(ctx context.Context) (*xmlstream.Element, error) {
+	if len(s.pending) > 0 {
+		e := s.pending[0]
+		s.pending = s.pending[1:]
+		return e, nil
+	}
 	defer s.watch(ctx)()
 	for {
 		el, err := s.next()
