@@ -20,6 +20,24 @@
 // password and logs in with it on a new connection. -logout logs in with
 // the token, asks the server to invalidate it, forgets it here and exits.
 //
+// An account with a second factor (docs/mfa.md) answers a TOTP code at
+// login: the line after the password, or, when standard input is a
+// terminal, what is typed at the prompt on standard error. When standard
+// input ends before the code, as with echo "$PASSWORD" |, the client asks
+// on the terminal (/dev/tty), as ssh does. -recovery CODE answers with a
+// recovery code instead. The FAST token of such a login remembers the
+// factor: reconnecting with it asks for no code and reads nothing.
+//
+// After login, -enrol-totp enrols TOTP: it prints the otpauth URI on
+// standard output and its QR code, drawn with half blocks, on standard
+// error, then reads a code from the app and confirms it. The server then
+// revokes the account's FAST tokens and the client forgets its own, so
+// the next login takes the password and a code. -recovery-codes prints a
+// new set of recovery codes, -factors lists the second factors, and
+// -remove TYPE removes one; replacing codes and removing a factor first
+// ask for a code again (a step-up), which must be a new one: a code works
+// once.
+//
 // With the example server running (go run ./examples/server -demo prints
 // the demo password):
 //
@@ -51,10 +69,18 @@
 //	-message TEXT    the body of the message to send
 //	-listen          stay online and print incoming messages until
 //	                 interrupted
-//	-timeout D       give up connecting and logging in after D (default 30s)
+//	-timeout D       give up connecting and logging in after D (default 1m,
+//	                 time to type a code)
+//	-recovery CODE   answer the second factor with this recovery code; it
+//	                 works once, and stays in the shell history
+//	-enrol-totp      after login, enrol TOTP
+//	-recovery-codes  after login, print a new set of recovery codes
+//	-factors         after login, list the second factors
+//	-remove TYPE     after login, remove the factor TYPE, totp or recovery
 //
 // Standard error names the mechanism that authenticated ("authenticated
-// with HT-SHA-256-EXPR over TLS 1.3; ...") and every new token kept.
+// with HT-SHA-256-EXPR over TLS 1.3; ..."), the second factor passed and
+// every new token kept.
 //
 // The exit status is 0 on success, 1 on any failure (a failed login
 // included) and 2 for bad usage.
@@ -80,6 +106,7 @@ import (
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
 	"github.com/xmppauth/xmppauth/examples/internal/xmppclient"
 	"github.com/xmppauth/xmppauth/fast"
+	"github.com/xmppauth/xmppauth/mfa"
 	"github.com/xmppauth/xmppauth/sasl2"
 )
 
@@ -89,6 +116,7 @@ const tag = "xmppauth-client"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	terminal = passwd.OpenTerminal
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	var usage usageError
 	switch {
@@ -116,7 +144,16 @@ type options struct {
 	directTLS, listen       bool
 	logout                  bool
 	timeout                 time.Duration
+
+	// Second factors (docs/mfa.md).
+	recovery, remove         string
+	enrolTOTP, recoveryCodes bool
+	factors                  bool
 }
+
+// terminal opens the terminal to ask for a code on when standard input
+// has ended; main sets it, so that tests never wait for a person.
+var terminal func() (io.ReadWriter, error)
 
 func parse(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
@@ -133,7 +170,12 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.to, "to", "", "send -message to `JID`")
 	fs.StringVar(&o.message, "message", "", "the `text` of the message to send")
 	fs.BoolVar(&o.listen, "listen", false, "stay online and print incoming messages")
-	fs.DurationVar(&o.timeout, "timeout", 30*time.Second, "give up connecting and logging in after `duration`")
+	fs.DurationVar(&o.timeout, "timeout", time.Minute, "give up connecting and logging in after `duration`")
+	fs.StringVar(&o.recovery, "recovery", "", "answer the second factor with this recovery `code`")
+	fs.BoolVar(&o.enrolTOTP, "enrol-totp", false, "after login, enrol TOTP: print its otpauth URI and QR code, then read a code")
+	fs.BoolVar(&o.recoveryCodes, "recovery-codes", false, "after login, print a new set of recovery codes")
+	fs.BoolVar(&o.factors, "factors", false, "after login, list the account's second factors")
+	fs.StringVar(&o.remove, "remove", "", "after login, remove the second factor of this `type` (totp or recovery)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -147,10 +189,17 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	case o.fastMechanism != "" && !slices.Contains(fast.Mechanisms(), o.fastMechanism):
 		return nil, usageError(fmt.Sprintf("-fast-mechanism %q is none of %s",
 			o.fastMechanism, strings.Join(fast.Mechanisms(), ", ")))
-	case o.logout && (o.to != "" || o.listen):
-		return nil, usageError("-logout goes alone, without -to or -listen")
+	case o.logout && (o.to != "" || o.listen || o.manages()):
+		return nil, usageError("-logout goes alone, without -to, -listen or second factors")
+	case o.remove != "" && o.remove != mfa.TypeTOTP && o.remove != mfa.TypeRecovery:
+		return nil, usageError(fmt.Sprintf("-remove %q is neither totp nor recovery", o.remove))
 	}
 	return o, nil
+}
+
+// manages reports whether the options manage second factors after login.
+func (o *options) manages() bool {
+	return o.enrolTOTP || o.recoveryCodes || o.factors || o.remove != ""
 }
 
 // run is the whole command, with its inputs and outputs as arguments so
@@ -175,11 +224,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cfg.Logout = o.logout
 
+	// Standard input holds the password, then the codes asked for.
+	lines := passwd.NewLines(stdin)
+	lines.Terminal = terminal
+	if passwd.IsTerminal(stdin) {
+		lines.Prompts = stderr
+	}
+	cfg.Tasks = o.tasks(lines)
+
 	// With a token, standard input is read only if the server refuses
 	// it; without one, at once, before connecting.
 	var password string
 	if !cfg.FAST.HasToken() {
-		if password, err = passwd.Read(stdin); err != nil {
+		if password, err = lines.Password(); err != nil {
 			return fmt.Errorf("client: %w", err)
 		}
 	}
@@ -191,7 +248,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		if password != "" {
 			return password, nil
 		}
-		pw, err := passwd.Read(stdin)
+		pw, err := lines.Password()
 		if err != nil {
 			return "", fmt.Errorf("client: %w", err)
 		}
@@ -206,6 +263,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		switch {
 		case o.logout && errors.As(err, &f):
 			return fmt.Errorf("client: the server refused the FAST token (%s); it is forgotten here", f.Condition)
+		case errors.As(err, &f) && f.Text != "":
+			return fmt.Errorf("client: login failed: %s (%s)", f.Condition, f.Text)
 		case errors.As(err, &f):
 			return fmt.Errorf("client: login failed: %s", f.Condition)
 		}
@@ -219,6 +278,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	fmt.Fprintf(stderr, "authenticated with %s over %s; bound %s\n",
 		mech, tls.VersionName(s.TLS().Version), how(s.BoundInline()))
+	reportPassed(stderr, s.Passed())
 	if o.logout {
 		fmt.Fprintln(stderr, "logged out: the server invalidated the FAST token, and it is forgotten here")
 		return nil
@@ -227,6 +287,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		(before.Current == nil || after.Current.Token != before.Current.Token) {
 		fmt.Fprintf(stderr, "kept a new FAST token for %s, valid until %s\n",
 			after.Current.Mechanism, after.Current.Expiry.Format(time.RFC3339))
+		if len(s.Passed()) > 0 {
+			fmt.Fprintln(stderr, "the token remembers the second factor: reconnecting with it asks for no code")
+		}
+	}
+
+	m := &manager{o: o, s: s, lines: lines, stdout: stdout, stderr: stderr,
+		forget: forgetTokens(keeper, account, id)}
+	if err := m.run(ctx); err != nil {
+		return err
 	}
 
 	if o.to != "" {

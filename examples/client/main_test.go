@@ -8,11 +8,14 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/xmppauth/xmppauth/examples/internal/passwd"
 	"github.com/xmppauth/xmppauth/fast"
+	"github.com/xmppauth/xmppauth/mfa"
 )
 
 func TestRunRefusesBadUsage(t *testing.T) {
@@ -27,6 +30,8 @@ func TestRunRefusesBadUsage(t *testing.T) {
 		{"a stray argument", []string{"-jid", "alice@localhost", "extra"}},
 		{"an unknown HT mechanism", []string{"-jid", "alice@localhost", "-fast-mechanism", "HT-MD5-NONE"}},
 		{"a logout that would stay online", []string{"-jid", "alice@localhost", "-logout", "-listen"}},
+		{"a logout that would enrol", []string{"-jid", "alice@localhost", "-logout", "-enrol-totp"}},
+		{"the removal of an unknown factor", []string{"-jid", "alice@localhost", "-remove", "password"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			args := append([]string{"-data", t.TempDir()}, tc.args...)
@@ -134,5 +139,46 @@ func TestRunLogoutWithoutATokenDoesNothing(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "nothing to invalidate") {
 		t.Errorf("output %q", out.String())
+	}
+}
+
+// answer starts the task the server picks among offered, as a login
+// would, and returns the code it sends.
+func answer(t *testing.T, o *options, lines *passwd.Lines, offered ...string) (string, string) {
+	t.Helper()
+	for _, task := range o.tasks(lines) {
+		if !slices.Contains(offered, task.Name()) {
+			continue
+		}
+		payload, err := task.Start(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return task.Name(), payload[0].Text
+	}
+	t.Fatalf("no task among %q", offered)
+	return "", ""
+}
+
+func TestTheCodeIsTheLineAfterThePassword(t *testing.T) {
+	lines := passwd.NewLines(strings.NewReader("pw\n123456\nRECOVERY\n"))
+	lines.Password()
+	o := &options{}
+	if task, code := answer(t, o, lines, mfa.TaskTOTP, mfa.TaskRecovery); task != mfa.TaskTOTP || code != "123456" {
+		t.Errorf("answered %s with %q, want MFA-TOTP with the second line", task, code)
+	}
+	if task, code := answer(t, o, lines, mfa.TaskRecovery); task != mfa.TaskRecovery || code != "RECOVERY" {
+		t.Errorf("answered %s with %q, want MFA-RECOVERY with the next line", task, code)
+	}
+}
+
+func TestARecoveryCodeIsTheOnlyAnswer(t *testing.T) {
+	o := &options{recovery: "7GQK-M2XP-4RVA-H9TC"}
+	lines := passwd.NewLines(unread{t})
+	if task, code := answer(t, o, lines, mfa.TaskTOTP, mfa.TaskRecovery); task != mfa.TaskRecovery || code != o.recovery {
+		t.Errorf("answered %s with %q, want the recovery code", task, code)
+	}
+	if len(o.tasks(lines)) != 1 {
+		t.Error("with -recovery the client still answers TOTP")
 	}
 }
