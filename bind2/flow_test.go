@@ -6,8 +6,8 @@ import (
 	"crypto/tls"
 	"encoding/xml"
 	"errors"
+	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"io"
-	"strings"
 	"testing"
 
 	"github.com/xmppauth/xmppauth/bind2"
@@ -94,32 +94,11 @@ func authenticate(children string) string {
 		children + "</authenticate>"
 }
 
-// decode reads the first element of s as a stream would deliver it, from
-// inside <stream:features> if s starts with that.
-func decode(t testing.TB, s string) any {
-	t.Helper()
-	d := xml.NewDecoder(strings.NewReader(s))
-	for {
-		tok, err := d.Token()
-		if err != nil {
-			t.Fatalf("decode %q: %v", s, err)
-		}
-		start, ok := tok.(xml.StartElement)
-		if ok && start.Name.Space != "http://etherx.jabber.org/streams" {
-			v, err := sasl2.Decode(d, start)
-			if err != nil {
-				t.Fatalf("decode %q: %v", s, err)
-			}
-			return v
-		}
-	}
-}
-
-// wire sends v through XML, as a stream would carry it.
-func wire(t testing.TB, v any) any {
-	t.Helper()
-	return decode(t, xmltest.Marshal(v))
-}
+// decode and wire carry elements through XML.
+var (
+	decode = sasl2test.Decode
+	wire   = sasl2test.Wire
+)
 
 // send hands the XML element s to the server and returns its answer after
 // a trip through XML.

@@ -7,8 +7,8 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"crypto/tls"
-	"encoding/xml"
 	"errors"
+	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"io"
 	"strings"
 	"sync"
@@ -286,24 +286,8 @@ func (r *rig) race(n int, user string, task func() sasl2.ClientTask) int {
 	return wins
 }
 
-// wire encodes v and decodes it again, as a stream would carry it.
-func wire(t testing.TB, v any) any {
-	t.Helper()
-	b, err := xml.Marshal(v)
-	if err != nil {
-		t.Fatalf("encoding %T: %v", v, err)
-	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	tok, err := d.Token()
-	if err != nil {
-		t.Fatal(err)
-	}
-	el, err := sasl2.Decode(d, tok.(xml.StartElement))
-	if err != nil {
-		t.Fatalf("decoding %s: %v", b, err)
-	}
-	return el
-}
+// wire carries v through XML, as a stream would.
+var wire = sasl2test.Wire
 
 // tlsState stands for the TLS 1.3 stream every test runs on.
 var tlsState = &tls.ConnectionState{Version: tls.VersionTLS13,

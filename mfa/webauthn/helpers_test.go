@@ -1,13 +1,12 @@
 package webauthn_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/xml"
 	"errors"
+	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"strings"
 	"sync"
 	"testing"
@@ -299,24 +298,8 @@ func (r *rig) login(task sasl2.ClientTask) *outcome {
 	return nil
 }
 
-// wire encodes v and decodes it again, as a stream would carry it.
-func wire(t testing.TB, v any) any {
-	t.Helper()
-	b, err := xml.Marshal(v)
-	if err != nil {
-		t.Fatalf("encoding %T: %v", v, err)
-	}
-	d := xml.NewDecoder(bytes.NewReader(b))
-	tok, err := d.Token()
-	if err != nil {
-		t.Fatal(err)
-	}
-	el, err := sasl2.Decode(d, tok.(xml.StartElement))
-	if err != nil {
-		t.Fatalf("decoding %s: %v", b, err)
-	}
-	return el
-}
+// wire carries v through XML, as a stream would.
+var wire = sasl2test.Wire
 
 // recorder is a client task that signs with k and keeps the last
 // assertion, or that sends a fixed one when replay is set.
