@@ -6,11 +6,11 @@ import (
 	"crypto/tls"
 	"encoding/xml"
 	"errors"
-	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"io"
 	"testing"
 
 	"github.com/xmppauth/xmppauth/bind2"
+	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"github.com/xmppauth/xmppauth/internal/xmltest"
 	"github.com/xmppauth/xmppauth/sasl2"
 )

@@ -51,6 +51,12 @@ type Config struct {
 	// Nil means Bind 2 is not offered.
 	Bind func(ctx context.Context, r *sasl2.Result, req *Request) (*Bound, error)
 
+	// Unbind, when not nil, undoes a Bind whose authentication failed
+	// after it: an extension configured after Bind 2 (FAST issuing a
+	// token, say) failed, so no <success> was sent. It receives the full
+	// JID that Bind bound.
+	Unbind func(ctx context.Context, jid string)
+
 	// Secret keys the derivation of stable resources. With a secret, one
 	// account, one user-agent id and one tag always get the same resource,
 	// and neither the id nor a link between the tags of one device can be
@@ -168,6 +174,16 @@ func (x *server) Request(_ context.Context, _ *sasl2.Conn,
 type request struct {
 	x    *server
 	bind *Bind
+	// bound is the full JID bound by Success, or "".
+	bound string
+}
+
+// Finish undoes the bind when a later extension failed the
+// authentication.
+func (q *request) Finish(ctx context.Context, ok bool) {
+	if !ok && q.bound != "" && q.x.cfg.Unbind != nil {
+		q.x.cfg.Unbind(ctx, q.bound)
+	}
 }
 
 func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
@@ -211,7 +227,7 @@ func (q *request) Success(ctx context.Context, r *sasl2.Result) error {
 		f := SMFailed{Err: StanzaError{Condition: InternalServerError}}
 		out.Children = append(slices.Clip(out.Children), f.Element())
 	}
-	r.JID = req.JID
+	r.JID, q.bound = req.JID, req.JID
 	r.Success = append(r.Success, out)
 	return nil
 }

@@ -704,3 +704,36 @@ func BenchmarkSuccess(b *testing.B) {
 		})
 	}
 }
+
+// failAfter is an extension configured after Bind 2 whose Success fails,
+// as FAST does when it cannot store a token.
+type failAfter struct{}
+
+func (failAfter) Namespace() string                           { return "urn:example:after" }
+func (failAfter) Advertise(*sasl2.Conn) (sasl2.Element, bool) { return sasl2.Element{}, false }
+func (failAfter) Request(context.Context, *sasl2.Conn, *sasl2.Authenticate, []sasl2.Element) (sasl2.Request, error) {
+	return failAfter{}, nil
+}
+func (failAfter) Success(context.Context, *sasl2.Result) error {
+	return errors.New("store down")
+}
+
+func TestBindIsUndoneWhenALaterExtensionFails(t *testing.T) {
+	var unbound []string
+	ext := bind2.New(bind2.Config{
+		Bind: func(context.Context, *sasl2.Result, *bind2.Request) (*bind2.Bound, error) {
+			return &bind2.Bound{}, nil
+		},
+		Unbind: func(_ context.Context, jid string) { unbound = append(unbound, jid) },
+		Secret: secret,
+	})
+	srv := newServer(t, &sasl2.Config{Extensions: []sasl2.Extension{ext, failAfter{}}})
+	out, err := srv.Receive(context.Background(),
+		decode(t, authenticate("<bind xmlns='urn:xmpp:bind:0'><tag>T</tag></bind>")))
+	if f, ok := out.(*sasl2.Failure); err != nil || !ok || f.Condition != sasl2.TemporaryAuthFailure {
+		t.Fatalf("got %#v, %v; want temporary-auth-failure", out, err)
+	}
+	if len(unbound) != 1 || !strings.HasPrefix(unbound[0], "alice@example.org/T/") {
+		t.Errorf("unbound %q, want the JID that was bound", unbound)
+	}
+}

@@ -8,13 +8,13 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"errors"
-	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"io"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"github.com/xmppauth/xmppauth/mfa"
 	"github.com/xmppauth/xmppauth/sasl2"
 )

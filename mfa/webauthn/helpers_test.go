@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
-	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/descope/virtualwebauthn"
 
+	"github.com/xmppauth/xmppauth/internal/sasl2test"
 	"github.com/xmppauth/xmppauth/mfa"
 	"github.com/xmppauth/xmppauth/mfa/webauthn"
 	"github.com/xmppauth/xmppauth/sasl2"
