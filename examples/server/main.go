@@ -25,6 +25,17 @@
 // or -demo) revokes every token of the account, also while a server runs
 // on the same data directory.
 //
+// Second factors (docs/mfa.md): every account that has enrolled one must
+// pass it after its password, a TOTP code or a single-use recovery code,
+// except in a FAST token login whose token remembers it. Clients enrol,
+// list and remove their factors over IQ (docs/mfa.md §6; examples/client
+// -enrol-totp); removing a factor or replacing recovery codes first needs
+// a fresh step-up, and adding or removing one revokes the account's FAST
+// tokens. The factors live in the accounts database too, in the tables of
+// mfa/sqlitestore: TOTP secrets sealed, and recovery codes hashed, with
+// keys derived from a second key drawn on first run, mfa.key. Losing
+// mfa.key loses every second factor; losing fast.key only the tokens.
+//
 // Try it with the demo account:
 //
 //	go run ./examples/server -demo
@@ -35,6 +46,14 @@
 //
 //	echo 'a long passphrase' | go run ./examples/server adduser alice@localhost
 //	go run ./examples/server
+//
+// Add an account with TOTP: adduser -totp prints the otpauth URI on
+// standard output and its QR code on standard error, then reads a code
+// from the authenticator app on the line after the password (asking on
+// the terminal when standard input has ended), so that a script can
+// answer it too:
+//
+//	echo 'a long passphrase' | go run ./examples/server adduser -totp alice@localhost
 //
 // Change a password, which revokes the account's FAST tokens:
 //
@@ -50,13 +69,15 @@
 //	-data DIR       accounts, tokens, secrets and certificate (default
 //	                ./xmppauth-data)
 //	-demo           give demo@DOMAIN a new random password and print it
+//	-totp           with adduser: enrol TOTP as well
 //	-plain          also offer PLAIN over TLS (off by default, XEP-0388 §6)
 //	-debug          log connections as they open and close
 //
 // The server logs with log/slog to standard error: logins and failed logins
 // with the mechanism and a short hash of the client's user-agent id, and
-// FAST tokens issued, rotated, invalidated and revoked, never a password,
-// a token or a SASL payload. SIGINT or SIGTERM closes the listeners,
+// FAST tokens issued, rotated, invalidated and revoked, second factors
+// passed, enrolled and removed, never a password, a code, a token or a
+// SASL payload. SIGINT or SIGTERM closes the listeners,
 // ends every stream with </stream:stream> and exits.
 package main
 
@@ -83,6 +104,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	terminal = passwd.OpenTerminal
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(2)
@@ -97,8 +119,14 @@ func main() {
 type options struct {
 	addr, tlsAddr, domain, data string
 	demo, plain, debug          bool
+	totp                        bool     // adduser enrols TOTP
 	args                        []string // the subcommand and its arguments
 }
+
+// terminal opens the terminal that adduser -totp asks for the code on
+// when standard input has ended; main sets it, so that tests never wait
+// for a person.
+var terminal func() (io.ReadWriter, error)
 
 func parse(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
@@ -111,9 +139,11 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.demo, "demo", false, "give demo@DOMAIN a new random password and print it")
 	fs.BoolVar(&o.plain, "plain", false, "also offer PLAIN over TLS")
 	fs.BoolVar(&o.debug, "debug", false, "log connections as they open and close")
+	fs.BoolVar(&o.totp, "totp", false, "with adduser: enrol TOTP, print its URI and QR code, and read a code after the password")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: server [flags]\n"+
 			"       server [flags] adduser JID   (password on standard input)\n"+
+			"       server [flags] adduser -totp JID   (then a code from the app on the next line)\n"+
 			"       server [flags] passwd JID    (the same, for an existing account)\n")
 		fs.PrintDefaults()
 	}
@@ -160,9 +190,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	defer st.Close()
 
 	switch {
+	case o.totp && (len(o.args) != 2 || o.args[0] != "adduser"):
+		return errors.New("server: -totp goes with adduser")
 	case len(o.args) == 0:
 	case (o.args[0] == "adduser" || o.args[0] == "passwd") && len(o.args) == 2:
-		return setPassword(ctx, st, o, o.args[0] == "adduser", o.args[1], stdin, stdout)
+		return setPassword(ctx, st, o, o.args[0] == "adduser", o.args[1], stdin, stdout, stderr)
 	default:
 		return fmt.Errorf("server: unknown command %q; try -help", strings.Join(o.args, " "))
 	}
@@ -216,7 +248,11 @@ func setup(ctx context.Context, o *options, st *store, log *slog.Logger) (*serve
 	if err != nil {
 		return nil, err
 	}
-	return newServer(serverConfig{
+	factors, err := newMFA(o.data, o.domain, st, tokens, log)
+	if err != nil {
+		return nil, err
+	}
+	srv := newServer(serverConfig{
 		Domain:         o.domain,
 		Cert:           cert,
 		Store:          st,
@@ -225,7 +261,9 @@ func setup(ctx context.Context, o *options, st *store, log *slog.Logger) (*serve
 		Plain:          o.plain,
 		FAST:           tokens,
 		Log:            log,
-	}), nil
+	})
+	factors.enable(srv)
+	return srv, nil
 }
 
 func listen(addr, tlsAddr string) (plain, direct net.Listener, err error) {
@@ -252,8 +290,9 @@ func listen(addr, tlsAddr string) (plain, direct net.Listener, err error) {
 // of an existing one. The password is the first line of standard input.
 // A change revokes every FAST token of the account, in the database that
 // a running server shares, so that no client gets in with a token it was
-// given under the old password.
-func setPassword(ctx context.Context, st *store, o *options, create bool, arg string, stdin io.Reader, stdout io.Writer) error {
+// given under the old password. With -totp, TOTP is enrolled and
+// confirmed with the code on the next line before the password is set.
+func setPassword(ctx context.Context, st *store, o *options, create bool, arg string, stdin io.Reader, stdout, stderr io.Writer) error {
 	jid, err := xmlstream.ParseJID(arg)
 	if err != nil || jid.Local == "" || jid.Resource != "" {
 		return fmt.Errorf("server: %q is not a bare JID", arg)
@@ -268,9 +307,19 @@ func setPassword(ctx context.Context, st *store, o *options, create bool, arg st
 	if !existed && !create {
 		return fmt.Errorf("server: no account %s; use adduser", jid)
 	}
-	password, err := passwd.Read(stdin)
+	lines := passwd.NewLines(stdin)
+	lines.Terminal = terminal
+	if passwd.IsTerminal(stdin) {
+		lines.Prompts = stderr
+	}
+	password, err := lines.Password()
 	if err != nil {
 		return fmt.Errorf("server: %w", err)
+	}
+	if o.totp {
+		if err := enrolTOTP(ctx, st, o, jid, lines, stdout, stderr); err != nil {
+			return err
+		}
 	}
 	if err := st.SetPassword(ctx, jid.Local, password); err != nil {
 		return err

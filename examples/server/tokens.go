@@ -23,11 +23,18 @@ const fastKeyFile = "fast.key"
 // use. It lives beside the database, not in it: a copy of the database
 // alone opens no token.
 func fastKey(dir string) ([]byte, error) {
-	path := filepath.Join(dir, fastKeyFile)
+	return keyFile(dir, fastKeyFile, "every token is then refused")
+}
+
+// keyFile returns the 32-byte key in dir/name, drawing it on first use
+// into a file readable by its owner only. lost says what a new key
+// costs, for the error about a damaged file.
+func keyFile(dir, name, lost string) ([]byte, error) {
+	path := filepath.Join(dir, name)
 	key, err := os.ReadFile(path)
 	if err == nil {
 		if len(key) != 32 {
-			return nil, fmt.Errorf("server: %s is not a 32-byte key; remove it to make a new one (every token is then refused)", path)
+			return nil, fmt.Errorf("server: %s is not a 32-byte key; remove it to make a new one (%s)", path, lost)
 		}
 		return key, nil
 	}
@@ -39,7 +46,7 @@ func fastKey(dir string) ([]byte, error) {
 	// Written whole to a temporary file, then linked into place, which
 	// fails if the key exists: of two processes starting on a new
 	// directory, one makes the key and the other reads it, never half.
-	f, err := os.CreateTemp(dir, "."+fastKeyFile+".*") // mode 0600
+	f, err := os.CreateTemp(dir, "."+name+".*") // mode 0600
 	if err != nil {
 		return nil, err
 	}
@@ -55,7 +62,7 @@ func fastKey(dir string) ([]byte, error) {
 		err = os.Link(f.Name(), path)
 	}
 	if errors.Is(err, fs.ErrExist) {
-		return fastKey(dir)
+		return keyFile(dir, name, lost)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("server: writing %s: %w", path, err)
