@@ -224,19 +224,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	cfg.Logout = o.logout
 
-	// Standard input holds the password, then the codes asked for.
-	lines := passwd.NewLines(stdin)
-	lines.Terminal = terminal
-	if passwd.IsTerminal(stdin) {
-		lines.Prompts = stderr
-	}
-	cfg.Tasks = o.tasks(lines)
-
 	// With a token, standard input is read only if the server refuses
-	// it; without one, at once, before connecting.
-	var password string
+	// it or a code is asked for; without one, at once, before
+	// connecting.
+	in := newInput(stdin, stderr)
+	cfg.Tasks = o.tasks(in)
 	if !cfg.FAST.HasToken() {
-		if password, err = lines.Password(); err != nil {
+		if _, err := in.Password(); err != nil {
 			return fmt.Errorf("client: %w", err)
 		}
 	}
@@ -245,10 +239,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			fmt.Fprintf(stderr, "the server refused the FAST token (%s); logging in with the password\n",
 				condition(refused))
 		}
-		if password != "" {
-			return password, nil
-		}
-		pw, err := lines.Password()
+		pw, err := in.Password()
 		if err != nil {
 			return "", fmt.Errorf("client: %w", err)
 		}
@@ -292,7 +283,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 	}
 
-	m := &manager{o: o, s: s, lines: lines, stdout: stdout, stderr: stderr,
+	m := &manager{o: o, s: s, in: in, stdout: stdout, stderr: stderr,
 		forget: forgetTokens(keeper, account, id)}
 	if err := m.run(ctx); err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/xmppauth/xmppauth/examples/internal/passwd"
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/mfa"
 )
@@ -144,9 +143,9 @@ func TestRunLogoutWithoutATokenDoesNothing(t *testing.T) {
 
 // answer starts the task the server picks among offered, as a login
 // would, and returns the code it sends.
-func answer(t *testing.T, o *options, lines *passwd.Lines, offered ...string) (string, string) {
+func answer(t *testing.T, o *options, in *input, offered ...string) (string, string) {
 	t.Helper()
-	for _, task := range o.tasks(lines) {
+	for _, task := range o.tasks(in) {
 		if !slices.Contains(offered, task.Name()) {
 			continue
 		}
@@ -161,24 +160,38 @@ func answer(t *testing.T, o *options, lines *passwd.Lines, offered ...string) (s
 }
 
 func TestTheCodeIsTheLineAfterThePassword(t *testing.T) {
-	lines := passwd.NewLines(strings.NewReader("pw\n123456\nRECOVERY\n"))
-	lines.Password()
+	in := newInput(strings.NewReader("pw\n123456\nRECOVERY\n"), io.Discard)
+	if pw, err := in.Password(); pw != "pw" || err != nil {
+		t.Fatalf("password %q, %v", pw, err)
+	}
 	o := &options{}
-	if task, code := answer(t, o, lines, mfa.TaskTOTP, mfa.TaskRecovery); task != mfa.TaskTOTP || code != "123456" {
+	if task, code := answer(t, o, in, mfa.TaskTOTP, mfa.TaskRecovery); task != mfa.TaskTOTP || code != "123456" {
 		t.Errorf("answered %s with %q, want MFA-TOTP with the second line", task, code)
 	}
-	if task, code := answer(t, o, lines, mfa.TaskRecovery); task != mfa.TaskRecovery || code != "RECOVERY" {
+	if task, code := answer(t, o, in, mfa.TaskRecovery); task != mfa.TaskRecovery || code != "RECOVERY" {
 		t.Errorf("answered %s with %q, want MFA-RECOVERY with the next line", task, code)
 	}
 }
 
 func TestARecoveryCodeIsTheOnlyAnswer(t *testing.T) {
 	o := &options{recovery: "7GQK-M2XP-4RVA-H9TC"}
-	lines := passwd.NewLines(unread{t})
-	if task, code := answer(t, o, lines, mfa.TaskTOTP, mfa.TaskRecovery); task != mfa.TaskRecovery || code != o.recovery {
+	in := newInput(unread{t}, io.Discard)
+	if task, code := answer(t, o, in, mfa.TaskTOTP, mfa.TaskRecovery); task != mfa.TaskRecovery || code != o.recovery {
 		t.Errorf("answered %s with %q, want the recovery code", task, code)
 	}
-	if len(o.tasks(lines)) != 1 {
+	if len(o.tasks(in)) != 1 {
 		t.Error("with -recovery the client still answers TOTP")
+	}
+}
+
+// A token login reads no password, but the first line is still the
+// password: a code asked for after it, to enrol say, is the second.
+func TestACodeAfterATokenLoginIsNotThePassword(t *testing.T) {
+	in := newInput(strings.NewReader("pw\n123456\n"), io.Discard)
+	if code, err := in.Ask(askTOTP); code != "123456" || err != nil {
+		t.Errorf("Ask() = %q, %v; want the second line", code, err)
+	}
+	if pw, _ := in.Password(); pw != "pw" {
+		t.Errorf("then the password is %q", pw)
 	}
 }

@@ -25,27 +25,67 @@ const (
 // confirmTries is how many codes -enrol-totp lets the user type.
 const confirmTries = 3
 
+// input is standard input: the password on its first line, then the
+// codes asked for. It reads the password once, and passes over it before
+// a code that a token login asks for first, unless a person at a
+// terminal types only what is asked.
+type input struct {
+	lines    *passwd.Lines
+	terminal bool
+	read     bool
+	password string
+	err      error
+}
+
+// newInput returns the input of stdin, which prompts on stderr when it
+// is a terminal.
+func newInput(stdin io.Reader, stderr io.Writer) *input {
+	in := &input{lines: passwd.NewLines(stdin), terminal: passwd.IsTerminal(stdin)}
+	in.lines.Terminal = terminal
+	if in.terminal {
+		in.lines.Prompts = stderr
+	}
+	return in
+}
+
+// Password returns the first line.
+func (in *input) Password() (string, error) {
+	if !in.read {
+		in.read = true
+		in.password, in.err = in.lines.Password()
+	}
+	return in.password, in.err
+}
+
+// Ask returns the next code.
+func (in *input) Ask(prompt string) (string, error) {
+	if !in.terminal {
+		in.Password()
+	}
+	return in.lines.Ask(prompt)
+}
+
 // tasks returns the second factors the client answers at login: a TOTP
 // code read from the input, or a recovery code; with -recovery, that
 // code alone.
-func (o *options) tasks(lines *passwd.Lines) []sasl2.ClientTask {
+func (o *options) tasks(in *input) []sasl2.ClientTask {
 	if o.recovery != "" {
 		return []sasl2.ClientTask{mfa.RecoveryClient(func(context.Context) (string, error) {
 			return o.recovery, nil
 		})}
 	}
 	return []sasl2.ClientTask{
-		mfa.TOTPClient(ask(lines, askTOTP)),
-		mfa.RecoveryClient(ask(lines, askRecovery)),
+		mfa.TOTPClient(ask(in, askTOTP)),
+		mfa.RecoveryClient(ask(in, askRecovery)),
 	}
 }
 
 // ask returns a prompt that reads the next line of input. It does not
 // give up when ctx ends: a read of standard input cannot be broken off,
 // and the login fails on its own once the answer comes too late.
-func ask(lines *passwd.Lines, prompt string) mfa.Prompt {
+func ask(in *input, prompt string) mfa.Prompt {
 	return func(context.Context) (string, error) {
-		code, err := lines.Ask(prompt)
+		code, err := in.Ask(prompt)
 		if err != nil {
 			return "", fmt.Errorf("client: %w", err)
 		}
@@ -71,7 +111,7 @@ func reportPassed(w io.Writer, passed []mfa.Passed) {
 type manager struct {
 	o              *options
 	s              *xmppclient.Session
-	lines          *passwd.Lines
+	in             *input
 	stdout, stderr io.Writer
 	// forget drops the FAST tokens kept for the account, which the
 	// server revokes when a factor is added or removed.
@@ -182,7 +222,7 @@ func (m *manager) enrolTOTP(ctx context.Context) error {
 	fmt.Fprintln(m.stderr, "Scan the QR code, or add the otpauth URI printed above, in an authenticator app.")
 
 	for try := 1; ; try++ {
-		code, err := m.lines.Ask(askTOTP)
+		code, err := m.in.Ask(askTOTP)
 		if err != nil {
 			return fmt.Errorf("client: %w; the enrolment stays pending, and -enrol-totp starts it again", err)
 		}
@@ -248,10 +288,10 @@ func (m *manager) stepUp(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	task := mfa.RecoveryClient(ask(m.lines, askRecovery))
+	task := mfa.RecoveryClient(ask(m.in, askRecovery))
 	for _, f := range list {
 		if f.Type == mfa.TypeTOTP {
-			task = mfa.TOTPClient(ask(m.lines, askTOTP))
+			task = mfa.TOTPClient(ask(m.in, askTOTP))
 		}
 	}
 	fmt.Fprintf(m.stderr, "the server asks for %s again before this change\n", task.Name())
