@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/xmppauth/xmppauth/examples/internal/passwd"
@@ -85,11 +86,7 @@ func (o *options) tasks(in *input) []sasl2.ClientTask {
 // and the login fails on its own once the answer comes too late.
 func ask(in *input, prompt string) mfa.Prompt {
 	return func(context.Context) (string, error) {
-		code, err := in.Ask(prompt)
-		if err != nil {
-			return "", fmt.Errorf("client: %w", err)
-		}
-		return code, nil
+		return in.Ask(prompt)
 	}
 }
 
@@ -247,10 +244,18 @@ func (m *manager) enrolTOTP(ctx context.Context) error {
 }
 
 // recoveryCodes prints a new set of recovery codes, proving a factor
-// first when the server asks, as it does when a set is replaced.
+// first when the server asks, as it does when a set is replaced. A first
+// set adds a factor, for which the server revokes the FAST tokens.
 func (m *manager) recoveryCodes(ctx context.Context) error {
+	list, err := m.factorList(ctx)
+	if err != nil {
+		return err
+	}
+	first := !slices.ContainsFunc(list, func(f mfa.FactorInfo) bool {
+		return f.Type == mfa.TypeRecovery && f.Remaining > 0
+	})
 	var codes []string
-	err := m.sensitive(ctx, func(ctx context.Context) (err error) {
+	err = m.sensitive(ctx, func(ctx context.Context) (err error) {
 		codes, err = m.s.RecoveryCodes(ctx)
 		return err
 	})
@@ -261,6 +266,10 @@ func (m *manager) recoveryCodes(ctx context.Context) error {
 		"Keep them somewhere safe: they are not shown again, and they replace any earlier set.")
 	for _, c := range codes {
 		fmt.Fprintln(m.stdout, c)
+	}
+	if first {
+		fmt.Fprintln(m.stderr, "The server revoked the account's FAST tokens; the next login asks for the password and a code.")
+		return m.forget()
 	}
 	return nil
 }
