@@ -92,7 +92,7 @@ check "SCRAM-SHA-1-PLUS over tls-exporter, Bind 2" \
 	'^alice@localhost/xmppauth-client~' 'authenticated with SCRAM-SHA-1-PLUS \(tls-exporter\) over TLS 1\.3' -- \
 	pw prosody -mechanism SCRAM-SHA-1-PLUS
 check "the same resource again with the same user-agent id" \
-	"^$(pw prosody -mechanism SCRAM-SHA-1-PLUS 2>/dev/null | grep -m1 '^alice@localhost/' | sed 's/[.[\*^$]/\\&/g')\$" -- \
+	"^$(pw prosody -mechanism SCRAM-SHA-1-PLUS 2>/dev/null | grep -m1 '^alice@localhost/' | sed 's/[.[\*^$+?(){}|]/\\&/g')\$" -- \
 	pw prosody -mechanism SCRAM-SHA-1-PLUS
 check "plain SCRAM-SHA-1, Bind 2" \
 	'^alice@localhost/xmppauth-client~' 'authenticated with SCRAM-SHA-1 over' -- \
