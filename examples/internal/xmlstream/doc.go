@@ -21,9 +21,14 @@
 //     else becomes an *Element tree that keeps mixed content in order.
 //   - Bounds every top-level element to MaxElementBytes: the decoder reads
 //     through a counting reader whose budget is reset before each element,
-//     so a peer can never make the decoder buffer more than that.
+//     so a peer can never make the decoder buffer more than that. The tree
+//     an element decodes to is bounded too, by MaxDepth, MaxElements and
+//     MaxAttrs, since it takes many times the element's bytes.
 //   - Refuses what RFC 6120 §11.1 forbids on a stream: comments, processing
-//     instructions after the XML declaration, and DTDs.
+//     instructions after the XML declaration, and DTDs; and, as not
+//     well-formed, an element with two attributes of the same name, which
+//     encoding/xml lets through. An XML declaration that names an encoding
+//     other than UTF-8 is an unsupported-encoding stream error.
 //   - Upgrades the connection with STARTTLS (RFC 6120 §5) and restarts the
 //     stream; direct TLS is simply a *tls.Conn given to NewConn.
 //   - Writes every element with a single Write call under a mutex, so

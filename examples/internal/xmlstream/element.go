@@ -26,8 +26,19 @@ const (
 	nsXML = "http://www.w3.org/XML/1998/namespace"
 )
 
-// MaxDepth is the deepest nesting an *Element may have below its root.
-const MaxDepth = 32
+// Limits on one top-level element beside its size in bytes. The tree a
+// peer's element decodes to is many times larger than the element:
+// without them a 64 KiB <message> of 16,000 <a/> children takes almost
+// 2 MB. Input over a limit is a policy-violation stream error.
+const (
+	// MaxDepth is the deepest nesting an *Element may have below its root.
+	MaxDepth = 32
+	// MaxElements is the number of elements below the root.
+	MaxElements = 256
+	// MaxAttrs is the number of attributes, namespace declarations
+	// included, on the root and every element below it, all told.
+	MaxAttrs = 1024
+)
 
 // Element is one XML element with its content in document order. Stanzas,
 // stream features and stream errors are Elements; the SASL2 elements have
@@ -184,13 +195,37 @@ func (e *Element) String() string {
 	return b.String()
 }
 
-var errDepth = errors.New("xmlstream: element nested too deeply")
+// Errors from decoding; readError turns each into its stream error.
+var (
+	errDepth     = errors.New("xmlstream: element nested too deeply")
+	errElements  = errors.New("xmlstream: too many elements")
+	errAttrs     = errors.New("xmlstream: too many attributes")
+	errDuplicate = errors.New("xmlstream: duplicate attribute")
+)
 
-// decodeElement reads the element that start opens, up to its end tag.
-func decodeElement(d *xml.Decoder, start xml.StartElement, depth int) (*Element, error) {
+// budget counts what one top-level element may still hold.
+type budget struct {
+	elements, attrs int
+}
+
+// decodeElement reads the element that start opens, up to its end tag,
+// within the limits.
+func decodeElement(d *xml.Decoder, start xml.StartElement) (*Element, error) {
+	b := budget{elements: MaxElements, attrs: MaxAttrs}
+	return b.element(d, start, 0)
+}
+
+func (b *budget) element(d *xml.Decoder, start xml.StartElement, depth int) (*Element, error) {
 	if depth > MaxDepth {
 		return nil, errDepth
 	}
+	if b.attrs -= len(start.Attr); b.attrs < 0 {
+		return nil, errAttrs
+	}
+	if err := uniqueAttrs(start.Attr); err != nil {
+		return nil, err
+	}
+
 	e := &Element{Name: start.Name}
 	for _, a := range start.Attr {
 		if a.Name.Space == "xmlns" || a.Name.Space == "" && a.Name.Local == "xmlns" {
@@ -205,19 +240,53 @@ func decodeElement(d *xml.Decoder, start xml.StartElement, depth int) (*Element,
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			c, err := decodeElement(d, t, depth+1)
+			if b.elements--; b.elements < 0 {
+				return nil, errElements
+			}
+			c, err := b.element(d, t, depth+1)
 			if err != nil {
 				return nil, err
 			}
 			e.Add(c)
 		case xml.CharData:
-			e.AddText(string(t))
+			// Empty CDATA sections would each cost a node.
+			if len(t) > 0 {
+				e.AddText(string(t))
+			}
 		case xml.EndElement:
 			return e, nil
 		default:
 			return nil, errRestricted
 		}
 	}
+}
+
+// uniqueAttrs refuses two attributes with the same name and namespace,
+// which encoding/xml lets through although XML 1.0 §3.1 (Unique Att Spec)
+// and Namespaces in XML §6.3 make the document not well-formed. A stanza
+// with two 'from' or 'to' attributes must not be forwarded: SetAttr would
+// stamp only the first, and a reader that keeps the last would see a
+// forged sender. The names are compared as translated, so that a prefix
+// bound to the empty namespace cannot hide a second 'from'.
+func uniqueAttrs(attrs []xml.Attr) error {
+	if len(attrs) <= 16 {
+		for i := range attrs {
+			for j := range i {
+				if attrs[i].Name == attrs[j].Name {
+					return errDuplicate
+				}
+			}
+		}
+		return nil
+	}
+	seen := make(map[xml.Name]bool, len(attrs))
+	for _, a := range attrs {
+		if seen[a.Name] {
+			return errDuplicate
+		}
+		seen[a.Name] = true
+	}
+	return nil
 }
 
 // encode writes e with namespace declarations wherever an element's

@@ -32,7 +32,10 @@ var ErrTooLarge = errors.New("xmlstream: element exceeds size limit")
 // ErrClosed reports that the peer closed its stream with </stream:stream>.
 var ErrClosed = errors.New("xmlstream: stream closed by peer")
 
-var errRestricted = errors.New("xmlstream: restricted XML")
+var (
+	errRestricted = errors.New("xmlstream: restricted XML")
+	errEncoding   = errors.New("xmlstream: encoding other than UTF-8")
+)
 
 // Header is the interesting part of a stream header.
 type Header struct {
@@ -67,6 +70,11 @@ func (c *Conn) reset() {
 	c.br = bufio.NewReader(c.nc)
 	c.lim = &limitReader{r: c.br}
 	c.d = xml.NewDecoder(c.lim)
+	// Called for an XML declaration that names an encoding other than
+	// UTF-8, which RFC 6120 §11.6 does not allow.
+	c.d.CharsetReader = func(string, io.Reader) (io.Reader, error) {
+		return nil, errEncoding
+	}
 }
 
 // NetConn returns the current connection: a *tls.Conn once TLS is up.
@@ -159,6 +167,9 @@ func (c *Conn) ReadHeader() (Header, error) {
 func header(t xml.StartElement) (Header, error) {
 	if t.Name.Space != NSStream || t.Name.Local != "stream" {
 		return Header{}, &StreamError{Condition: "invalid-namespace"}
+	}
+	if err := uniqueAttrs(t.Attr); err != nil {
+		return Header{}, readError(err)
 	}
 	var h Header
 	content := ""
@@ -258,43 +269,102 @@ func (c *Conn) Next() (any, error) {
 func (c *Conn) element(start xml.StartElement) (any, error) {
 	switch start.Name.Space {
 	case sasl2.NS, sasl2.NSChannelBinding:
-		v, err := sasl2.Decode(c.d, start)
-		if errors.Is(err, sasl2.ErrTooLarge) {
-			return nil, &StreamError{Condition: "policy-violation", Text: err.Error()}
-		}
-		if errors.Is(err, sasl2.ErrMalformed) {
-			return nil, &StreamError{Condition: "bad-format", Text: err.Error()}
-		}
-		if err != nil {
-			return nil, readError(err)
-		}
-		return v, nil
+		return c.sasl2(start)
 	}
-	e, err := decodeElement(c.d, start, 0)
+	e, err := decodeElement(c.d, start)
 	if err != nil {
 		return nil, readError(err)
 	}
 	return e, nil
 }
 
-// readError turns a decoding error into a *StreamError where the peer broke
-// the rules, and leaves I/O errors as they are.
-func readError(err error) error {
-	var syn *xml.SyntaxError
-	switch {
-	case errors.Is(err, ErrTooLarge):
-		return &StreamError{Condition: "policy-violation", Text: err.Error()}
-	case errors.Is(err, errDepth):
-		return &StreamError{Condition: "policy-violation", Text: err.Error()}
-	case errors.Is(err, errRestricted):
-		return &StreamError{Condition: "restricted-xml"}
-	case errors.As(err, &syn):
-		if syn.Msg == "unexpected EOF" {
-			return io.ErrUnexpectedEOF
-		}
-		return &StreamError{Condition: "not-well-formed", Text: syn.Msg}
+// sasl2 decodes the SASL2 or XEP-0440 element that start opens with
+// sasl2.Decode and its Limits, reading through a filter that refuses
+// duplicate attributes as decodeElement does.
+func (c *Conn) sasl2(start xml.StartElement) (any, error) {
+	d := xml.NewTokenDecoder(&uniqueFilter{d: c.d, start: &start})
+	tok, err := d.Token()
+	if err != nil {
+		return nil, readError(err)
 	}
-	return err
+	v, err := sasl2.Decode(d, tok.(xml.StartElement))
+	if errors.Is(err, sasl2.ErrMalformed) {
+		return nil, &StreamError{Condition: "bad-format", Text: err.Error()}
+	}
+	if err != nil {
+		return nil, readError(err)
+	}
+	return v, nil
+}
+
+// uniqueFilter passes the tokens of one element from the stream's decoder
+// to another, start first, and fails on an element with a duplicate
+// attribute. The names it passes are translated already; it drops the
+// namespace declarations, so that the decoder reading from it, which
+// translates again, has no prefix to apply and leaves every name as it is.
+type uniqueFilter struct {
+	d     *xml.Decoder
+	start *xml.StartElement // not yet passed on
+}
+
+func (f *uniqueFilter) Token() (xml.Token, error) {
+	var tok xml.Token
+	if f.start != nil {
+		tok, f.start = *f.start, nil
+	} else {
+		t, err := f.d.Token()
+		if err != nil {
+			return nil, err
+		}
+		tok = t
+	}
+	start, ok := tok.(xml.StartElement)
+	if !ok {
+		return tok, nil
+	}
+	if err := uniqueAttrs(start.Attr); err != nil {
+		return nil, err
+	}
+	attrs := make([]xml.Attr, 0, len(start.Attr))
+	for _, a := range start.Attr {
+		if a.Name.Space != "xmlns" && (a.Name.Space != "" || a.Name.Local != "xmlns") {
+			attrs = append(attrs, a)
+		}
+	}
+	start.Attr = attrs
+	return start, nil
+}
+
+// readError turns a decoding error into a *StreamError where the peer broke
+// the rules, and returns errors of the connection itself as they are.
+func readError(err error) error {
+	var ce connError
+	if errors.As(err, &ce) {
+		return ce.err
+	}
+	if errors.Is(err, io.EOF) {
+		return err
+	}
+	var syn *xml.SyntaxError
+	isSyntax := errors.As(err, &syn)
+	switch {
+	case isSyntax && syn.Msg == "unexpected EOF":
+		return io.ErrUnexpectedEOF
+	case isSyntax:
+		return &StreamError{Condition: "not-well-formed", Text: syn.Msg}
+	case errors.Is(err, ErrTooLarge), errors.Is(err, sasl2.ErrTooLarge),
+		errors.Is(err, errDepth), errors.Is(err, errElements),
+		errors.Is(err, errAttrs):
+		return &StreamError{Condition: "policy-violation", Text: err.Error()}
+	case errors.Is(err, errRestricted), errors.Is(err, sasl2.ErrRestricted):
+		return &StreamError{Condition: "restricted-xml", Text: err.Error()}
+	case errors.Is(err, errEncoding):
+		// RFC 6120 §4.9.3.22.
+		return &StreamError{Condition: "unsupported-encoding", Text: err.Error()}
+	}
+	// Anything else the decoder refused is in the peer's XML too: a
+	// duplicate attribute, an XML version other than 1.0.
+	return &StreamError{Condition: "not-well-formed", Text: err.Error()}
 }
 
 // Send writes one element: an *Element, or a value from package sasl2.
@@ -432,7 +502,9 @@ func ParseStreamError(e *Element) *StreamError {
 
 // limitReader counts the bytes the decoder consumes and refuses more than
 // its budget. It is an io.ByteReader, so encoding/xml reads through it
-// byte by byte without a buffer of its own.
+// byte by byte without a buffer of its own. It marks the connection's
+// errors, io.EOF aside, as connError: the decoder returns them as they
+// are, beside errors of its own that are the peer's to answer for.
 type limitReader struct {
 	r *bufio.Reader
 	n int
@@ -443,10 +515,11 @@ func (l *limitReader) ReadByte() (byte, error) {
 		return 0, ErrTooLarge
 	}
 	b, err := l.r.ReadByte()
-	if err == nil {
-		l.n--
+	if err != nil {
+		return b, connErr(err)
 	}
-	return b, err
+	l.n--
+	return b, nil
 }
 
 func (l *limitReader) Read(p []byte) (int, error) {
@@ -458,5 +531,18 @@ func (l *limitReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.n -= n
-	return n, err
+	return n, connErr(err)
+}
+
+// connError is an error of the connection under the decoder.
+type connError struct{ err error }
+
+func (e connError) Error() string { return e.err.Error() }
+func (e connError) Unwrap() error { return e.err }
+
+func connErr(err error) error {
+	if err == nil || err == io.EOF {
+		return err
+	}
+	return connError{err}
 }

@@ -52,6 +52,10 @@ func TestReadHeaderRefuses(t *testing.T) {
 		{"a wrong stream namespace", `<stream:stream xmlns='jabber:client' xmlns:stream='urn:example'>`, "invalid-namespace"},
 		{"a DTD", `<!DOCTYPE x><stream:stream>`, "restricted-xml"},
 		{"a comment", `<!-- hi --><stream:stream>`, "restricted-xml"},
+		{"two 'to' attributes", strings.Replace(clientHeader, "to='localhost'", "to='localhost' to='evil'", 1), "not-well-formed"},
+		{"ISO-8859-1", strings.Replace(clientHeader, "?>", " encoding='ISO-8859-1'?>", 1), "unsupported-encoding"},
+		{"UTF-16 declared", strings.Replace(clientHeader, "?>", " encoding='UTF-16'?>", 1), "unsupported-encoding"},
+		{"XML 1.1", strings.Replace(clientHeader, "version='1.0'?>", "version='1.1'?>", 1), "not-well-formed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, write := peer(t)
@@ -62,6 +66,14 @@ func TestReadHeaderRefuses(t *testing.T) {
 				t.Errorf("err = %v, want stream error %s", err, tc.condition)
 			}
 		})
+	}
+}
+
+func TestReadHeaderAcceptsUTF8Declared(t *testing.T) {
+	c, write := peer(t)
+	write(strings.Replace(clientHeader, "?>", " encoding='utf-8'?>", 1))
+	if _, err := c.ReadHeader(); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -106,11 +118,23 @@ func TestNextDecodesByNamespace(t *testing.T) {
 func TestNextRefuses(t *testing.T) {
 	big := "<message><body>" + strings.Repeat("x", MaxElementBytes) + "</body></message>"
 	deep := strings.Repeat("<a>", MaxDepth+2) + strings.Repeat("</a>", MaxDepth+2)
+	wide := "<message><x xmlns='urn:x'>" + strings.Repeat("<a/>", MaxElements) + "</x></message>"
+	attrs := "<message>" + strings.Repeat("<a b='' c='' d='' e=''/>", MaxAttrs/4+1) + "</message>"
 	for _, tc := range []struct {
 		name, in, condition string
 	}{
 		{"an element over the size limit", big, "policy-violation"},
 		{"an element nested too deeply", deep, "policy-violation"},
+		{"an element with too many descendants", wide, "policy-violation"},
+		{"an element with too many attributes", attrs, "policy-violation"},
+		{"two 'from' attributes", "<message from='a@localhost' from='admin@localhost/console'/>", "not-well-formed"},
+		{"two attributes deep inside", "<message><x xmlns='urn:x'><y a='1' a='2'/></x></message>", "not-well-formed"},
+		{"a second 'from' behind a prefix for no namespace", "<message from='a@localhost' xmlns:p='' p:from='b@localhost'/>", "not-well-formed"},
+		{"two namespaced attributes", "<message xmlns:p='urn:x' xmlns:q='urn:x' p:a='1' q:a='2'/>", "not-well-formed"},
+		{"two attributes on a SASL2 element", "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='A' mechanism='B'/>", "not-well-formed"},
+		{"two attributes inside a SASL2 element", "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='A'><user-agent id='a' id='b'/></authenticate>", "not-well-formed"},
+		{"a comment inside a SASL2 element", "<response xmlns='urn:xmpp:sasl:2'><!-- x -->AAAA</response>", "restricted-xml"},
+		{"a SASL2 element over its limits", "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='A'>" + strings.Repeat("<a/>", sasl2.MaxElements+1) + "</authenticate>", "policy-violation"},
 		{"text between elements", "hello<message/>", "bad-format"},
 		{"a comment", "<message><!-- x --></message>", "restricted-xml"},
 		{"a processing instruction", "<?php x?>", "restricted-xml"},
@@ -130,6 +154,29 @@ func TestNextRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestSASL2NamesSurviveTheFilter: SASL2 elements reach sasl2.Decode through
+// a second decoder; names come out as the stream's decoder translated
+// them, prefixes and all.
+func TestSASL2NamesSurviveTheFilter(t *testing.T) {
+	c, write := peer(t)
+	write(clientHeader + "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='SCRAM-SHA-1' xmlns:b='urn:xmpp:bind:0'>" +
+		"<b:bind xml:lang='en'><b:tag>x</b:tag><enable xmlns='urn:x'/></b:bind>" +
+		"<user-agent id='d4565fa7-4d72-4749-b3d3-740edbf87770'/></authenticate>")
+	if _, err := c.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	el, err := c.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, ok := el.(*sasl2.Authenticate)
+	if !ok || a.UserAgent == nil || len(a.Extensions) != 1 {
+		t.Fatalf("got %#v", el)
+	}
+	same(t, xmltest.Marshal(a.Extensions[0]),
+		`<bind xmlns='urn:xmpp:bind:0' xml:lang='en'><tag>x</tag><enable xmlns='urn:x'/></bind>`)
 }
 
 func TestSizeLimitIsPerElement(t *testing.T) {
