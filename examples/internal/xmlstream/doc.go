@@ -37,7 +37,8 @@
 //     nothing waits for a delayed ACK.
 //
 // Whitespace between top-level elements is a keep-alive (RFC 6120 §4.6.1)
-// and is skipped at any time. XEP-0388 §2.5 forbids it while an
+// and is skipped at any time, before the decoder sees it, so that it
+// counts toward no limit. XEP-0388 §2.5 forbids it while an
 // authentication is in progress, but go-xmpp ends every element it writes,
 // <authenticate> and <response> included, with a newline, so the examples
 // accept it there too.

@@ -244,25 +244,46 @@ func NewID() string {
 // its stream Next returns ErrClosed; for input that breaks the stream it
 // returns a *StreamError to send.
 func (c *Conn) Next() (any, error) {
+	if err := c.skipSpace(); err != nil {
+		return nil, err
+	}
 	c.lim.n = MaxElementBytes
+	tok, err := c.d.Token()
+	if err != nil {
+		return nil, readError(err)
+	}
+	switch t := tok.(type) {
+	case xml.CharData:
+		return nil, &StreamError{Condition: "bad-format", Text: "text between elements"}
+	case xml.StartElement:
+		return c.element(t)
+	case xml.EndElement:
+		return nil, ErrClosed
+	default:
+		return nil, &StreamError{Condition: "restricted-xml"}
+	}
+}
+
+// skipSpace discards the whitespace before the next top-level element
+// byte by byte, before the decoder sees it: keep-alives then cost neither
+// the next element's byte budget nor the decoder's buffer, however many a
+// long session sends. The decoder has read nothing past the '>' that
+// ended the last element or the stream header, so it goes on from here.
+// Anything but '<' next is text between elements, refused without
+// waiting for the rest of it.
+func (c *Conn) skipSpace() error {
 	for {
-		tok, err := c.d.Token()
+		b, err := c.br.ReadByte()
 		if err != nil {
-			return nil, readError(err)
+			return err
 		}
-		switch t := tok.(type) {
-		case xml.CharData:
-			if len(bytes.TrimSpace(t)) > 0 {
-				return nil, &StreamError{Condition: "bad-format", Text: "text between elements"}
-			}
-			c.lim.n = MaxElementBytes
-		case xml.StartElement:
-			return c.element(t)
-		case xml.EndElement:
-			return nil, ErrClosed
-		default:
-			return nil, &StreamError{Condition: "restricted-xml"}
+		switch b {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '<':
+			return c.br.UnreadByte()
 		}
+		return &StreamError{Condition: "bad-format", Text: "text between elements"}
 	}
 }
 

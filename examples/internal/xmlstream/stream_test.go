@@ -136,6 +136,7 @@ func TestNextRefuses(t *testing.T) {
 		{"a comment inside a SASL2 element", "<response xmlns='urn:xmpp:sasl:2'><!-- x -->AAAA</response>", "restricted-xml"},
 		{"a SASL2 element over its limits", "<authenticate xmlns='urn:xmpp:sasl:2' mechanism='A'>" + strings.Repeat("<a/>", sasl2.MaxElements+1) + "</authenticate>", "policy-violation"},
 		{"text between elements", "hello<message/>", "bad-format"},
+		{"text with no element after it", "hello", "bad-format"},
 		{"a comment", "<message><!-- x --></message>", "restricted-xml"},
 		{"a processing instruction", "<?php x?>", "restricted-xml"},
 		{"a malformed SASL2 element", "<success xmlns='urn:xmpp:sasl:2'/>", "bad-format"},
@@ -177,6 +178,26 @@ func TestSASL2NamesSurviveTheFilter(t *testing.T) {
 	}
 	same(t, xmltest.Marshal(a.Extensions[0]),
 		`<bind xmlns='urn:xmpp:bind:0' xml:lang='en'><tag>x</tag><enable xmlns='urn:x'/></bind>`)
+}
+
+// TestKeepAlivesCountTowardNoLimit: whitespace between elements, however
+// much, neither uses up an element's budget nor fails the stream.
+func TestKeepAlivesCountTowardNoLimit(t *testing.T) {
+	c, write := peer(t)
+	space := strings.Repeat(" \n", MaxElementBytes)
+	msg := "<message><body>" + strings.Repeat("x", MaxElementBytes-100) + "</body></message>"
+	write(clientHeader + space + msg + space + "<presence/>" + space + msg + "</stream:stream>")
+	if _, err := c.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		if _, err := c.Next(); err != nil {
+			t.Fatalf("element %d: %v", i, err)
+		}
+	}
+	if _, err := c.Next(); !errors.Is(err, ErrClosed) {
+		t.Errorf("err = %v, want ErrClosed", err)
+	}
 }
 
 func TestSizeLimitIsPerElement(t *testing.T) {
