@@ -195,6 +195,14 @@ func (e *Element) String() string {
 	return b.String()
 }
 
+// Bytes returns e encoded as Send writes it, for a queue that keeps
+// elements as bytes until SendRaw writes them.
+func (e *Element) Bytes() []byte {
+	var b bytes.Buffer
+	e.encode(&b, NSClient)
+	return b.Bytes()
+}
+
 // Errors from decoding; readError turns each into its stream error.
 var (
 	errDepth     = errors.New("xmlstream: element nested too deeply")

@@ -12,7 +12,7 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/xmppauth/xmppauth/sasl2"
@@ -25,6 +25,11 @@ const MaxElementBytes = 64 << 10
 // WriteTimeout bounds one write: a peer that stops reading is dropped
 // rather than allowed to block the goroutines that write to it.
 const WriteTimeout = 30 * time.Second
+
+// FailTimeout bounds how long Fail tries to deliver a stream error, a
+// write in progress included: the stream is ending, and a peer that does
+// not read it is cut off sooner than WriteTimeout would.
+const FailTimeout = 5 * time.Second
 
 // ErrTooLarge reports a top-level element over MaxElementBytes.
 var ErrTooLarge = errors.New("xmlstream: element exceeds size limit")
@@ -52,17 +57,26 @@ type Conn struct {
 	lim *limitReader
 	d   *xml.Decoder
 
-	wmu    sync.Mutex
+	// wmu is held while writing: a channel rather than a sync.Mutex, so
+	// that a goroutine waiting for it is durably blocked in a
+	// testing/synctest bubble and fake time can pass.
+	wmu    chan struct{}
 	opened bool // our stream header was written
+	// failBy is when Fail gives up, in Unix nanoseconds, or 0: no write
+	// may last longer once a stream error is on its way.
+	failBy atomic.Int64
 	closed bool // our closing tag was written
 }
 
 // NewConn returns a stream over nc. Neither side has sent a header yet.
 func NewConn(nc net.Conn) *Conn {
-	c := &Conn{raw: nc, nc: nc}
+	c := &Conn{raw: nc, nc: nc, wmu: make(chan struct{}, 1)}
 	c.reset()
 	return c
 }
+
+func (c *Conn) lock()   { c.wmu <- struct{}{} }
+func (c *Conn) unlock() { <-c.wmu }
 
 // reset starts reading afresh, for a new stream on the same or an upgraded
 // connection (RFC 6120 §4.3.3).
@@ -79,8 +93,8 @@ func (c *Conn) reset() {
 
 // NetConn returns the current connection: a *tls.Conn once TLS is up.
 func (c *Conn) NetConn() net.Conn {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	c.lock()
+	defer c.unlock()
 	return c.nc
 }
 
@@ -126,8 +140,8 @@ func (c *Conn) StartTLS(ctx context.Context, wrap func(net.Conn) *tls.Conn) erro
 			return errors.New("xmlstream: data after starttls")
 		}
 	}
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	c.lock()
+	defer c.unlock()
 	tc := wrap(c.nc)
 	if err := tc.HandshakeContext(ctx); err != nil {
 		return err
@@ -443,9 +457,9 @@ var ErrNotOpen = errors.New("xmlstream: no stream header sent")
 // the peer's closing tag (RFC 6120 §4.4). Before our stream header it
 // writes nothing and returns ErrNotOpen.
 func (c *Conn) CloseStream() error {
-	c.wmu.Lock()
+	c.lock()
 	opened := c.opened
-	c.wmu.Unlock()
+	c.unlock()
 	if !opened {
 		return ErrNotOpen
 	}
@@ -456,17 +470,21 @@ func (c *Conn) CloseStream() error {
 // (RFC 6120 §4.9). A stream header goes first if none was sent yet. The
 // error's Text is for logs and stays off the wire.
 func (c *Conn) Fail(e *StreamError) error {
-	c.wmu.Lock()
-	opened := c.opened
-	c.wmu.Unlock()
-	if !opened {
-		c.WriteHeader(Header{ID: NewID(), Version: "1.0"})
-	}
+	// Cut short a write in progress to a peer that stopped reading.
+	deadline := time.Now().Add(FailTimeout)
+	c.failBy.CompareAndSwap(0, deadline.UnixNano())
+	c.raw.SetWriteDeadline(deadline)
 	var b bytes.Buffer
+	c.lock()
+	opened := c.opened
+	c.unlock()
+	if !opened {
+		writeHeader(&b, Header{ID: NewID(), Version: "1.0"})
+	}
 	b.WriteString("<stream:error>")
 	NewElement(NSStreamErrors, e.Condition).encode(&b, NSStream)
 	b.WriteString("</stream:error></stream:stream>")
-	err := c.write(b.Bytes(), func() { c.closed = true })
+	err := c.writeBy(b.Bytes(), deadline, func() { c.closed = true })
 	c.Close()
 	return err
 }
@@ -474,12 +492,24 @@ func (c *Conn) Fail(e *StreamError) error {
 // write sends p in one Write, unless our closing tag was already sent.
 // done runs under the lock after a successful write.
 func (c *Conn) write(p []byte, done func()) error {
-	c.wmu.Lock()
-	defer c.wmu.Unlock()
+	return c.writeBy(p, time.Time{}, done)
+}
+
+// writeBy is write with a deadline of its own; the zero time means
+// WriteTimeout from when the write can start.
+func (c *Conn) writeBy(p []byte, deadline time.Time, done func()) error {
+	c.lock()
+	defer c.unlock()
 	if c.closed {
 		return net.ErrClosed
 	}
-	c.nc.SetWriteDeadline(time.Now().Add(WriteTimeout))
+	if deadline.IsZero() {
+		deadline = time.Now().Add(WriteTimeout)
+	}
+	if by := c.failBy.Load(); by != 0 && by < deadline.UnixNano() {
+		deadline = time.Unix(0, by)
+	}
+	c.nc.SetWriteDeadline(deadline)
 	if _, err := c.nc.Write(p); err != nil {
 		return err
 	}

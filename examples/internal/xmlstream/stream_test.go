@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/xmppauth/xmppauth/internal/xmltest"
@@ -198,6 +199,31 @@ func TestKeepAlivesCountTowardNoLimit(t *testing.T) {
 	if _, err := c.Next(); !errors.Is(err, ErrClosed) {
 		t.Errorf("err = %v, want ErrClosed", err)
 	}
+}
+
+// TestFailCutsOffAPeerThatDoesNotRead: a stream error for a peer that
+// stopped reading ends the write in progress and returns within
+// FailTimeout, not WriteTimeout.
+func TestFailCutsOffAPeerThatDoesNotRead(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		a, b := net.Pipe()
+		defer b.Close()
+		c := NewConn(a)
+		sent := make(chan error)
+		go func() {
+			sent <- c.Send(NewElement(NSClient, "message"))
+		}()
+		synctest.Wait()
+
+		start := time.Now()
+		c.Fail(&StreamError{Condition: "resource-constraint"})
+		if d := time.Since(start); d > FailTimeout {
+			t.Errorf("Fail took %v", d)
+		}
+		if err := <-sent; err == nil {
+			t.Error("the blocked Send succeeded")
+		}
+	})
 }
 
 func TestSizeLimitIsPerElement(t *testing.T) {
