@@ -3,9 +3,13 @@ package main
 import (
 	"encoding/xml"
 	"errors"
+	"log/slog"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
@@ -104,3 +108,137 @@ func readStreamError(t *testing.T, c *xmlstream.Conn) *xmlstream.StreamError {
 		}
 	}
 }
+
+// pipeServer is a server with no TLS and no accounts, enough for what
+// happens before authentication and for routing, run on net.Pipe
+// connections in a testing/synctest bubble.
+func pipeServer() *server {
+	return &server{
+		domain:   "localhost",
+		log:      slog.New(slog.DiscardHandler),
+		grace:    closeGrace,
+		sessions: make(map[*session]struct{}),
+		maxConns: maxConns,
+	}
+}
+
+// openPipe sends a client's stream header on nc and reads the server's.
+func openPipe(t *testing.T, nc net.Conn) *xmlstream.Conn {
+	t.Helper()
+	c := xmlstream.NewConn(nc)
+	if err := c.WriteHeader(xmlstream.Header{To: "localhost", Version: "1.0"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.ReadHeader(); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestAcceptRetriesAfterTemporaryErrors: running out of file descriptors
+// pauses accepting, 5ms, then 10ms, 20ms…, and does not end it.
+func TestAcceptRetriesAfterTemporaryErrors(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := pipeServer()
+		ln := newFakeListener(3)
+		done := make(chan struct{})
+		go func() {
+			srv.accept(t.Context(), ln, false)
+			close(done)
+		}()
+
+		a, b := net.Pipe()
+		defer b.Close()
+		ln.conns <- a
+		openPipe(t, b)
+		ln.Close()
+		<-done
+		b.Close()
+		srv.wg.Wait()
+
+		var gaps []time.Duration
+		for i := 1; i < len(ln.calls); i++ {
+			gaps = append(gaps, ln.calls[i].Sub(ln.calls[i-1]))
+		}
+		want := []time.Duration{5 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond}
+		if len(gaps) < 3 || gaps[0] != want[0] || gaps[1] != want[1] || gaps[2] != want[2] {
+			t.Errorf("accepted at intervals %v, want %v first", gaps, want)
+		}
+	})
+}
+
+// TestConnectionsBeyondTheLimitAreClosed: past maxConns, a new connection
+// is closed at once; one that ends makes room for the next.
+func TestConnectionsBeyondTheLimitAreClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := pipeServer()
+		srv.maxConns = 2
+		ln := newFakeListener(0)
+		go srv.accept(t.Context(), ln, false)
+		defer ln.Close()
+
+		var clients []net.Conn
+		for range 3 {
+			a, b := net.Pipe()
+			defer b.Close()
+			ln.conns <- a
+			clients = append(clients, b)
+		}
+		openPipe(t, clients[0])
+		openPipe(t, clients[1])
+		if _, err := clients[2].Read(make([]byte, 1)); err == nil {
+			t.Error("the third connection is open")
+		}
+
+		clients[0].Close()
+		synctest.Wait()
+		a, b := net.Pipe()
+		defer b.Close()
+		ln.conns <- a
+		openPipe(t, b)
+
+		ln.Close()
+		for _, c := range append(clients, b) {
+			c.Close()
+		}
+		srv.wg.Wait()
+	})
+}
+
+// fakeListener hands out the connections sent on conns, after failing
+// as many times as asked with EMFILE, and records when it was called.
+type fakeListener struct {
+	fails  int
+	calls  []time.Time
+	conns  chan net.Conn
+	closed chan struct{}
+}
+
+func newFakeListener(fails int) *fakeListener {
+	return &fakeListener{fails: fails, conns: make(chan net.Conn), closed: make(chan struct{})}
+}
+
+func (l *fakeListener) Accept() (net.Conn, error) {
+	l.calls = append(l.calls, time.Now())
+	if l.fails > 0 {
+		l.fails--
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: os.NewSyscallError("accept4", syscall.EMFILE)}
+	}
+	select {
+	case c := <-l.conns:
+		return c, nil
+	case <-l.closed:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *fakeListener) Close() error {
+	select {
+	case <-l.closed:
+	default:
+		close(l.closed)
+	}
+	return nil
+}
+
+func (l *fakeListener) Addr() net.Addr { return &net.TCPAddr{} }

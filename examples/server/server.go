@@ -28,7 +28,18 @@ const (
 	// closing tag before the connection is cut (RFC 6120 §4.4); the
 	// default of server.grace.
 	closeGrace = 2 * time.Second
+	// acceptDelayMin and acceptDelayMax bound the wait before accepting
+	// again after an error, doubling from one to the other as net/http
+	// does: a process out of file descriptors recovers as connections
+	// close.
+	acceptDelayMin = 5 * time.Millisecond
+	acceptDelayMax = time.Second
 )
+
+// maxConns is how many connections the server serves at once, the default
+// of server.maxConns. Connections beyond it are closed as they are
+// accepted.
+const maxConns = 1000
 
 // server is the c2s service for one domain. Its methods are safe for
 // concurrent use.
@@ -47,6 +58,8 @@ type server struct {
 
 	mu       sync.Mutex
 	sessions map[*session]struct{}
+	maxConns int  // see maxConns
+	full     bool // connections are refused for maxConns
 	closing  bool
 	wg       sync.WaitGroup
 }
@@ -76,6 +89,7 @@ func newServer(cfg serverConfig) *server {
 		fast:     cfg.FAST,
 		grace:    closeGrace,
 		sessions: make(map[*session]struct{}),
+		maxConns: maxConns,
 	}
 	srv.tls = &tls.Config{
 		Certificates: []tls.Certificate{cfg.Cert},
@@ -137,15 +151,27 @@ func (srv *server) serve(ctx context.Context, plain, direct net.Listener) error 
 	return nil
 }
 
+// accept serves the connections of one listener until it is closed or ctx
+// is done. Any other error, such as EMFILE, is logged, and accepting
+// resumes after a pause.
 func (srv *server) accept(ctx context.Context, ln net.Listener, direct bool) {
+	var delay time.Duration
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
-			if ctx.Err() == nil && !errors.Is(err, net.ErrClosed) {
-				srv.log.Error("accept", "err", err)
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
 			}
-			return
+			delay = min(max(2*delay, acceptDelayMin), acceptDelayMax)
+			srv.log.Error("accept", "err", err, "retry", delay)
+			select {
+			case <-time.After(delay):
+			case <-ctx.Done():
+				return
+			}
+			continue
 		}
+		delay = 0
 		s := srv.newSession(nc)
 		if s == nil {
 			nc.Close()
@@ -159,13 +185,21 @@ func (srv *server) accept(ctx context.Context, ln net.Listener, direct bool) {
 }
 
 // newSession registers a session for nc, or returns nil when the server is
-// shutting down.
+// shutting down or serves as many connections as it may.
 func (srv *server) newSession(nc net.Conn) *session {
 	srv.mu.Lock()
 	defer srv.mu.Unlock()
 	if srv.closing {
 		return nil
 	}
+	if len(srv.sessions) >= srv.maxConns {
+		if !srv.full {
+			srv.log.Warn("connection limit reached; refusing connections", "limit", srv.maxConns)
+			srv.full = true
+		}
+		return nil
+	}
+	srv.full = false
 	s := &session{
 		srv:  srv,
 		conn: xmlstream.NewConn(nc),

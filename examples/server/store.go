@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS secrets (
 ) STRICT;
 `
 
+// maxDBConns bounds the database connections of the server, shared by the
+// accounts and the FAST tokens.
+const maxDBConns = 8
+
 // openStore opens or creates dir/accounts.db in WAL mode, with a busy
 // timeout so that adduser can run beside a live server. Transactions take
 // the write lock when they begin, as fast/sqlitestore, which keeps the
@@ -69,6 +73,11 @@ func openStore(dir string) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: opening store: %w", err)
 	}
+	// A few connections serve any number of logins: SQLite writes one
+	// at a time anyway, and a pool without a bound would open one, with
+	// its file descriptors and page cache, per login in progress.
+	db.SetMaxOpenConns(maxDBConns)
+	db.SetMaxIdleConns(maxDBConns)
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("server: creating store: %w", err)
