@@ -109,6 +109,63 @@ func readStreamError(t *testing.T, c *xmlstream.Conn) *xmlstream.StreamError {
 	}
 }
 
+// TestAccountSessionsAreCapped: an account binds maxResources sessions
+// at most; a client that replaces one of its own still may.
+func TestAccountSessionsAreCapped(t *testing.T) {
+	ts := startServer(t)
+	var lastID string
+	for range maxResources {
+		cfg := ts.config("alice")
+		ts.login(cfg, alicePassword)
+		lastID = cfg.UserAgent.ID
+	}
+	if err := ts.dial(ts.config("alice")).Login(timeout(t), alicePassword); err == nil {
+		t.Errorf("session %d bound", maxResources+1)
+	}
+
+	again := ts.config("alice")
+	again.UserAgent.ID = lastID
+	ts.login(again, alicePassword)
+	ts.login(ts.config("bob"), bobPassword)
+}
+
+func TestRouterRefusesBeyondMaxResources(t *testing.T) {
+	var r router
+	jid := func(res string) xmlstream.JID {
+		return xmlstream.JID{Local: "alice", Domain: "localhost", Resource: res}
+	}
+	first := &session{clientID: "first"}
+	if _, err := r.bind(first, jid("r0")); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < maxResources; i++ {
+		if _, err := r.bind(&session{}, jid("r"+string(rune('a'+i)))); err != nil {
+			t.Fatalf("binding %d: %v", i, err)
+		}
+	}
+
+	extra := &session{}
+	if old, err := r.bind(extra, jid("extra")); !errors.Is(err, errTooManyResources) || old != nil {
+		t.Fatalf("bind beyond the cap: %v, %v", old, err)
+	}
+	if !extra.jid.IsZero() || r.session(jid("extra")) != nil {
+		t.Error("the refused session is bound")
+	}
+
+	// Replacing a resource, or a client's own session, adds none.
+	next := &session{clientID: "first"}
+	old, err := r.bind(next, jid("r0-new"))
+	if err != nil || len(old) != 1 || old[0] != first {
+		t.Errorf("replacing the client's own session: %v, %v", old, err)
+	}
+	if old, err := r.bind(&session{}, jid("r0-new")); err != nil || len(old) != 1 || old[0] != next {
+		t.Errorf("replacing a full JID: %v, %v", old, err)
+	}
+	if len(r.resources(jid(""))) != maxResources {
+		t.Errorf("%d resources bound", len(r.resources(jid(""))))
+	}
+}
+
 // pipeServer is a server with no TLS and no accounts, enough for what
 // happens before authentication and for routing, run on net.Pipe
 // connections in a testing/synctest bubble.
@@ -120,6 +177,44 @@ func pipeServer() *server {
 		sessions: make(map[*session]struct{}),
 		maxConns: maxConns,
 	}
+}
+
+// TestSlowReaderQueueStaysBounded: stanzas for a session that does not
+// read wait as bytes, no more than maxQueue of them; the session is then
+// closed, and its queue empties.
+func TestSlowReaderQueueStaysBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := pipeServer()
+		a, b := net.Pipe()
+		defer b.Close()
+		s := srv.newSession(a)
+		defer close(s.done)
+		go s.writer()
+
+		m := xmlstream.NewElement(xmlstream.NSClient, "message", "to", "alice@localhost/r").
+			Add(xmlstream.NewElement("urn:x", "x").AddText(strings.Repeat("y", 60000)))
+		p := m.Bytes()
+		for i := range 3 * maxQueue / len(p) {
+			s.deliver(p)
+			if q := s.out.queued(); q > maxQueue {
+				t.Fatalf("after %d stanzas: %d bytes queued", i+1, q)
+			}
+		}
+		if !s.out.over {
+			t.Fatal("the queue did not overflow")
+		}
+
+		// The write in progress ends within FailTimeout, and with it
+		// the connection.
+		time.Sleep(xmlstream.FailTimeout + time.Second)
+		synctest.Wait()
+		if q := s.out.queued(); q != 0 {
+			t.Errorf("%d bytes still queued", q)
+		}
+		if _, err := b.Read(make([]byte, 1)); err == nil {
+			t.Error("the connection is still open")
+		}
+	})
 }
 
 // openPipe sends a client's stream header on nc and reads the server's.

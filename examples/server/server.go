@@ -204,7 +204,7 @@ func (srv *server) newSession(nc net.Conn) *session {
 		srv:  srv,
 		conn: xmlstream.NewConn(nc),
 		log:  srv.log.With("remote", nc.RemoteAddr().String()),
-		out:  make(chan *xmlstream.Element, outQueue),
+		out:  newQueue(),
 		done: make(chan struct{}),
 	}
 	srv.sessions[s] = struct{}{}
@@ -285,7 +285,10 @@ func (srv *server) bind(ctx context.Context, r *sasl2.Result, req *bind2.Request
 	}
 	s.clientID = r.ClientID
 	s.carbons.Store(req.Carbons())
-	s.bindTo(jid)
+	if err := s.bindTo(jid); err != nil {
+		// RFC 6120 §7.6.2.1.
+		return nil, &bind2.StanzaError{Type: "wait", Condition: bind2.ResourceConstraint}
+	}
 	// No offline storage and no archive: nothing to clear, no <metadata>.
 	return &bind2.Bound{}, nil
 }

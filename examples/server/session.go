@@ -17,9 +17,10 @@ import (
 	"github.com/xmppauth/xmppauth/sasl2"
 )
 
-// outQueue is how many stanzas from other sessions may wait for one slow
-// reader before the server gives up on it.
-const outQueue = 256
+// maxQueue is how many bytes of stanzas from other sessions may wait for
+// one slow reader, the one being written included, before the server
+// gives up on it.
+const maxQueue = 1 << 20
 
 // session is one client connection, from the first byte to the end of its
 // stream.
@@ -36,8 +37,8 @@ type session struct {
 	carbons   atomic.Bool // XEP-0280 enabled
 	available bool        // initial presence sent; session goroutine only
 
-	out       chan *xmlstream.Element // stanzas routed from other sessions
-	done      chan struct{}           // closed when the session ends
+	out       queue         // stanzas routed from other sessions
+	done      chan struct{} // closed when the session ends
 	closeOnce sync.Once
 }
 
@@ -286,14 +287,23 @@ func tlsVersion(cs *tls.ConnectionState) string {
 	return tls.VersionName(cs.Version)
 }
 
+// errTooManyResources refuses a binding beyond maxResources.
+var errTooManyResources = errors.New("server: too many resources bound")
+
 // bindTo makes the session reachable at jid and closes the sessions it
-// replaces (RFC 6120 §7.7.2.2, XEP-0386 §3.2).
-func (s *session) bindTo(jid xmlstream.JID) {
-	s.jid = jid
-	for _, old := range s.srv.router.bind(s) {
-		old.log.Info("session replaced", "jid", old.jid.String())
-		go old.conn.Fail(&xmlstream.StreamError{Condition: "conflict"})
+// replaces (RFC 6120 §7.7.2.2, XEP-0386 §3.2). It returns
+// errTooManyResources, and binds nothing, when the account has as many
+// other sessions as it may.
+func (s *session) bindTo(jid xmlstream.JID) error {
+	old, err := s.srv.router.bind(s, jid)
+	if err != nil {
+		return err
 	}
+	for _, o := range old {
+		o.log.Info("session replaced", "jid", o.jid.String())
+		go o.conn.Fail(&xmlstream.StreamError{Condition: "conflict"})
+	}
+	return nil
 }
 
 // writer sends what other sessions route here, in order, until the
@@ -301,25 +311,107 @@ func (s *session) bindTo(jid xmlstream.JID) {
 func (s *session) writer() {
 	for {
 		select {
-		case e := <-s.out:
-			if err := s.conn.Send(e); err != nil {
+		case <-s.out.ready:
+		case <-s.done:
+			return
+		}
+		for p := s.out.take(); p != nil; p = s.out.take() {
+			err := s.conn.SendRaw(p)
+			s.out.written(p)
+			if err != nil {
 				s.conn.Close()
 				return
 			}
-		case <-s.done:
-			return
 		}
 	}
 }
 
-// deliver queues a stanza for this session without blocking the sender. A
-// session whose queue is full has stopped reading, and is cut off.
-func (s *session) deliver(e *xmlstream.Element) {
+// deliver queues an encoded stanza for this session without blocking the
+// sender. A session whose queue overflows has stopped reading, or reads
+// more slowly than its stanzas arrive. It is closed with a
+// resource-constraint stream error (RFC 6120 §4.9.3.17), rather than have
+// stanzas dropped one by one with error bounces: a client that does not
+// read would not see them, and one that does would show its user a
+// conversation with holes in it; a closed stream tells the client to
+// reconnect.
+func (s *session) deliver(p []byte) {
 	select {
-	case s.out <- e:
 	case <-s.done:
+		return
 	default:
-		s.log.Warn("outbound queue full, closing")
-		s.conn.Close()
 	}
+	if s.out.push(p) {
+		s.log.Warn("outbound queue full, closing", "jid", s.jid.String())
+		go s.conn.Fail(&xmlstream.StreamError{Condition: "resource-constraint", Text: "outbound queue full"})
+	}
+}
+
+// queue holds the encoded stanzas that other sessions route to one
+// session, for its writer. It counts their bytes until they are written
+// and holds no more than maxQueue. It is safe for concurrent use; the zero
+// value is not, and newQueue makes one.
+type queue struct {
+	ready chan struct{} // holds a token while stanzas are pending
+
+	mu      sync.Mutex
+	pending [][]byte
+	bytes   int  // of pending, and of the stanza being written
+	over    bool // overflowed: nothing is queued any more
+}
+
+func newQueue() queue {
+	return queue{ready: make(chan struct{}, 1)}
+}
+
+// push queues p, unless the queue overflowed. It reports whether this p
+// made it overflow: then it drops what was pending, and queues nothing
+// from now on.
+func (q *queue) push(p []byte) (overflowed bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.over {
+		return false
+	}
+	if q.bytes+len(p) > maxQueue {
+		for _, b := range q.pending {
+			q.bytes -= len(b)
+		}
+		q.pending, q.over = nil, true
+		return true
+	}
+	q.pending = append(q.pending, p)
+	q.bytes += len(p)
+	select {
+	case q.ready <- struct{}{}:
+	default:
+	}
+	return false
+}
+
+// take returns the next stanza to write, or nil. Its bytes count until
+// written gives them back.
+func (q *queue) take() []byte {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.pending) == 0 {
+		return nil
+	}
+	p := q.pending[0]
+	q.pending[0] = nil
+	q.pending = q.pending[1:]
+	return p
+}
+
+// written gives back the bytes of a stanza that take returned.
+func (q *queue) written(p []byte) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.bytes -= len(p)
+}
+
+// queued returns the bytes pending and being written.
+func (q *queue) queued() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.bytes
 }

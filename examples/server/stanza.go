@@ -96,7 +96,10 @@ func (s *session) unbound(e *xmlstream.Element) error {
 		}
 		jid = j
 	}
-	s.bindTo(jid)
+	if err := s.bindTo(jid); err != nil {
+		// RFC 6120 §7.6.2.1.
+		return s.conn.Send(xmlstream.ErrorReply(e, "wait", "resource-constraint"))
+	}
 	s.log.Info("bound", "jid", jid.String())
 	return s.conn.Send(xmlstream.Result(e, "").Add(
 		xmlstream.NewElement(xmlstream.NSBind, "bind").Add(
@@ -126,7 +129,7 @@ func (s *session) iq(e *xmlstream.Element, to xmlstream.JID) error {
 		}
 	case to.Resource != "":
 		if r := s.srv.router.session(to); r != nil {
-			r.deliver(e)
+			r.deliver(e.Bytes())
 		} else {
 			s.bounce(e, "cancel", "service-unavailable")
 		}
@@ -212,9 +215,10 @@ func (s *session) message(e *xmlstream.Element, to xmlstream.JID) {
 	}
 	copyCarbons("sent", s, e, typ)
 
+	p := e.Bytes()
 	if to.Resource != "" {
 		if r := s.srv.router.session(to); r != nil {
-			r.deliver(e)
+			r.deliver(p)
 			copyCarbons("received", r, e, typ)
 			return
 		}
@@ -231,7 +235,7 @@ func (s *session) message(e *xmlstream.Element, to xmlstream.JID) {
 		return
 	}
 	for _, r := range rs {
-		r.deliver(e)
+		r.deliver(p)
 	}
 }
 
@@ -250,11 +254,12 @@ func (s *session) presence(e *xmlstream.Element, to xmlstream.JID) {
 		// Nothing to do: no federation, and the server has no presence.
 	case to.Resource != "":
 		if r := s.srv.router.session(to); r != nil {
-			r.deliver(e)
+			r.deliver(e.Bytes())
 		}
 	default:
+		p := e.Bytes()
 		for _, r := range s.srv.router.resources(to) {
-			r.deliver(e)
+			r.deliver(p)
 		}
 	}
 }
@@ -262,8 +267,9 @@ func (s *session) presence(e *xmlstream.Element, to xmlstream.JID) {
 // broadcast sends e to every resource of the account, this one included
 // (RFC 6121 §4.2.2).
 func (s *session) broadcast(e *xmlstream.Element) {
+	p := e.Bytes()
 	for _, r := range s.srv.router.resources(s.jid) {
-		r.deliver(e)
+		r.deliver(p)
 	}
 }
 
@@ -277,7 +283,7 @@ func (s *session) bounce(e *xmlstream.Element, typ, condition string) {
 	if e.Name.Local == "presence" {
 		return
 	}
-	s.deliver(xmlstream.ErrorReply(e, typ, condition))
+	s.deliver(xmlstream.ErrorReply(e, typ, condition).Bytes())
 }
 
 // carbon reports whether XEP-0280 copies a message: chat messages that do
@@ -297,7 +303,7 @@ func copyCarbons(kind string, owner *session, e *xmlstream.Element, typ string) 
 	}
 	for _, r := range owner.srv.router.resources(owner.jid) {
 		if r != owner && r.carbons.Load() {
-			r.deliver(wrapCarbon(kind, owner.jid.Bare(), r.jid, e))
+			r.deliver(wrapCarbon(kind, owner.jid.Bare(), r.jid, e).Bytes())
 		}
 	}
 }
