@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/tls"
 	"encoding/xml"
 	"errors"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
+	"github.com/xmppauth/xmppauth/sasl2"
 )
 
 // The tests in this file play a hostile or broken peer: one that sends
@@ -106,6 +108,69 @@ func readStreamError(t *testing.T, c *xmlstream.Conn) *xmlstream.StreamError {
 		if e, ok := el.(*xmlstream.Element); ok && e.Name.Space == xmlstream.NSStream && e.Name.Local == "error" {
 			return xmlstream.ParseStreamError(e)
 		}
+	}
+}
+
+// TestFifthFailedLoginEndsTheStream: a stream may fail maxFailures
+// authentications; then it is closed with policy-violation, so that each
+// few guesses cost a new connection.
+func TestFifthFailedLoginEndsTheStream(t *testing.T) {
+	ts := startServer(t)
+	s := ts.dial(ts.config("alice"))
+	for i := range maxFailures {
+		var f *sasl2.Failure
+		if err := s.Login(timeout(t), "guess"); !errors.As(err, &f) {
+			t.Fatalf("guess %d: err = %v, want a failure", i+1, err)
+		}
+	}
+	_, err := s.Next(timeout(t))
+	var se *xmlstream.StreamError
+	if !errors.As(err, &se) || se.Condition != "policy-violation" {
+		t.Errorf("after %d failures: err = %v, want a policy-violation stream error", maxFailures, err)
+	}
+}
+
+// TestLogsNameTheLoginAndClipWhatThePeerChose: a failed login is logged
+// with the name the mechanism looked up, else the one the header offered,
+// and strings from the peer are cut short.
+func TestLogsNameTheLoginAndClipWhatThePeerChose(t *testing.T) {
+	ts := startServer(t)
+	ts.dial(ts.config("bob")).Login(timeout(t), "a wrong guess")
+
+	tc, err := tls.Dial("tcp", ts.tls, &tls.Config{RootCAs: ts.roots, ServerName: "localhost"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := rawStream(t, tc, "<stream:stream from='Mallory@localhost' to='localhost' xmlns='jabber:client' "+
+		"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>"+
+		"<authenticate xmlns='urn:xmpp:sasl:2' mechanism='NOPE'/>")
+	for {
+		el, err := c.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := el.(*sasl2.Failure); ok {
+			break
+		}
+	}
+
+	long := strings.Repeat("x", 3*maxLogString) + ".example"
+	c = rawStream(t, dialPlain(t, ts), "<stream:stream to='"+long+"' xmlns='jabber:client' "+
+		"xmlns:stream='http://etherx.jabber.org/streams' version='1.0'>")
+	if se := readStreamError(t, c); se.Condition != "host-unknown" {
+		t.Errorf("got %s, want host-unknown", se.Condition)
+	}
+
+	// Each line is written before the peer is answered.
+	logs := ts.logs.String()
+	for _, want := range []string{"user=bob condition=not-authorized",
+		"from=Mallory@localhost condition=invalid-mechanism", "condition=host-unknown"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("the log lacks %q:\n%s", want, logs)
+		}
+	}
+	if strings.Contains(logs, strings.Repeat("x", maxLogString+1)) {
+		t.Errorf("the log holds the whole of a long 'to':\n%s", logs)
 	}
 }
 
@@ -215,6 +280,43 @@ func TestSlowReaderQueueStaysBounded(t *testing.T) {
 			t.Error("the connection is still open")
 		}
 	})
+}
+
+// TestLoginTimeoutSendsConnectionTimeout: a peer that does not log in
+// within loginTimeout is told so before the connection closes.
+func TestLoginTimeoutSendsConnectionTimeout(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := pipeServer()
+		c := pipeSession(t, srv)
+		start := time.Now()
+		if se := readStreamError(t, c); se.Condition != "connection-timeout" {
+			t.Errorf("got %s, want connection-timeout", se.Condition)
+		}
+		if d := time.Since(start); d != loginTimeout {
+			t.Errorf("after %v, want %v", d, loginTimeout)
+		}
+	})
+}
+
+// pipeSession runs a session of srv on a net.Pipe, as accept would, and
+// returns the client's end with the stream open and the server's header
+// read.
+func pipeSession(t *testing.T, srv *server) *xmlstream.Conn {
+	t.Helper()
+	a, b := net.Pipe()
+	s := srv.newSession(a)
+	if s == nil {
+		t.Fatal("no session")
+	}
+	go func() {
+		defer srv.wg.Done()
+		s.run(t.Context(), false)
+	}()
+	t.Cleanup(func() {
+		b.Close()
+		srv.wg.Wait()
+	})
+	return openPipe(t, b)
 }
 
 // openPipe sends a client's stream header on nc and reads the server's.

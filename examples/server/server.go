@@ -99,7 +99,7 @@ func newServer(cfg serverConfig) *server {
 	}
 
 	sc := &scram.ServerConfig{
-		Store:      cfg.Store,
+		Store:      triedStore{cfg.Store},
 		Secret:     cfg.SCRAMSecret,
 		Iterations: iterations,
 	}
@@ -269,8 +269,20 @@ func (srv *server) bindings(cs *tls.ConnectionState) []sasl2.ChannelBinding {
 }
 
 // sessionKey carries the *session in the context of sasl2.Server.Receive,
-// for the Bind 2 hook.
+// for the Bind 2 hook and triedStore.
 type sessionKey struct{}
+
+// triedStore notes on the session which localpart a mechanism looks up,
+// for the log line of a failed login: sasl2 names the user only once
+// the mechanism succeeds.
+type triedStore struct{ scram.Store }
+
+func (t triedStore) Credentials(ctx context.Context, user string, h crypto.Hash) (scram.Credentials, error) {
+	if s, ok := ctx.Value(sessionKey{}).(*session); ok {
+		s.tried = clip(user)
+	}
+	return t.Store.Credentials(ctx, user, h)
+}
 
 // bind is the Bind 2 hook: it binds the derived resource to the session
 // that is authenticating and enables the features asked for.

@@ -11,16 +11,28 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/xmppauth/xmppauth/bind2"
 	"github.com/xmppauth/xmppauth/examples/internal/xmlstream"
 	"github.com/xmppauth/xmppauth/sasl2"
 )
 
-// maxQueue is how many bytes of stanzas from other sessions may wait for
-// one slow reader, the one being written included, before the server
-// gives up on it.
-const maxQueue = 1 << 20
+// Bounds on one session.
+const (
+	// maxQueue is how many bytes of stanzas from other sessions may wait
+	// for one slow reader, the one being written included, before the
+	// server gives up on it.
+	maxQueue = 1 << 20
+	// maxFailures is how many failed authentications end a stream: the
+	// last is answered, then the stream is closed with policy-violation,
+	// so that guessing passwords costs a new connection and TLS
+	// handshake every few guesses.
+	maxFailures = 5
+	// maxLogString is how much of a string that the peer chose goes into
+	// a log line.
+	maxLogString = 256
+)
 
 // session is one client connection, from the first byte to the end of its
 // stream.
@@ -31,6 +43,8 @@ type session struct {
 
 	// Set while authenticating, read-only once bound.
 	from     string        // the stream header's bare JID, a hint only
+	hint     string        // the header's 'from' as sent, clipped, for logs
+	tried    string        // the localpart last looked up, clipped, for logs
 	jid      xmlstream.JID // bare after authentication, full once bound
 	clientID string        // the validated user-agent id, or ""
 
@@ -50,7 +64,7 @@ func (s *session) run(ctx context.Context, direct bool) {
 	var se *xmlstream.StreamError
 	switch {
 	case errors.As(err, &se):
-		s.log.Info("stream error", "condition", se.Condition, "text", se.Text)
+		s.log.Info("stream error", "condition", se.Condition, "text", clip(se.Text))
 		s.conn.Fail(se)
 	case err == nil, errors.Is(err, xmlstream.ErrClosed):
 		s.closeStream()
@@ -128,6 +142,23 @@ func (s *session) serve(ctx context.Context, direct bool) error {
 	return s.stanzas(ctx, m)
 }
 
+// next reads the next element before login. The login deadline passing
+// is a stream error that says so (RFC 6120 §4.9.3.4); not so a TLS
+// handshake that runs out of time, after which no stream error can be
+// sent, and which StartTLS reports.
+func (s *session) next() (any, error) {
+	el, err := s.conn.Next()
+	return el, timedOut(err)
+}
+
+func timedOut(err error) error {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return &xmlstream.StreamError{Condition: "connection-timeout", Text: "login took too long"}
+	}
+	return err
+}
+
 func (s *session) tlsServer(nc net.Conn) *tls.Conn {
 	return tls.Server(nc, s.srv.tls)
 }
@@ -148,7 +179,7 @@ func (s *session) secure(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		el, err := s.conn.Next()
+		el, err := s.next()
 		if err != nil {
 			return err
 		}
@@ -169,27 +200,27 @@ func (s *session) secure(ctx context.Context) error {
 func (s *session) open() error {
 	h, err := s.conn.ReadHeader()
 	if err != nil {
-		return err
+		return timedOut(err)
 	}
 	reply := xmlstream.Header{
 		ID: xmlstream.NewID(), From: s.srv.domain, Version: "1.0", Lang: "en",
 	}
 	if h.To != "" && !strings.EqualFold(strings.TrimSuffix(h.To, "."), s.srv.domain) {
 		s.conn.WriteHeader(reply)
-		return &xmlstream.StreamError{Condition: "host-unknown", Text: h.To}
+		return &xmlstream.StreamError{Condition: "host-unknown", Text: clip(h.To)}
 	}
 	if !strings.HasPrefix(h.Version, "1.") {
 		s.conn.WriteHeader(reply)
-		return &xmlstream.StreamError{Condition: "unsupported-version", Text: h.Version}
+		return &xmlstream.StreamError{Condition: "unsupported-version", Text: clip(h.Version)}
 	}
 
 	// 'from' is a hint (XEP-0388 §2.1): it picks nothing and proves
 	// nothing. One for another domain is refused, as the XEP advises.
-	s.from = ""
+	s.from, s.hint = "", clip(h.From)
 	if j, err := xmlstream.ParseJID(h.From); err == nil && j.Local != "" {
 		if j.Domain != s.srv.domain {
 			s.conn.WriteHeader(reply)
-			return &xmlstream.StreamError{Condition: "invalid-from", Text: h.From}
+			return &xmlstream.StreamError{Condition: "invalid-from", Text: clip(h.From)}
 		}
 		s.from = j.Bare().String()
 		reply.To = s.from
@@ -226,8 +257,8 @@ func (s *session) authenticate(ctx context.Context) (*sasl2.Server, error) {
 	}
 
 	bctx := context.WithValue(ctx, sessionKey{}, s)
-	for !m.Done() {
-		el, err := s.conn.Next()
+	for failures := 0; !m.Done(); {
+		el, err := s.next()
 		if err != nil {
 			return nil, err
 		}
@@ -237,6 +268,11 @@ func (s *session) authenticate(ctx context.Context) (*sasl2.Server, error) {
 		}
 		if err := s.conn.Send(reply); err != nil {
 			return nil, err
+		}
+		if _, failed := reply.(*sasl2.Failure); failed {
+			if failures++; failures == maxFailures {
+				return nil, &xmlstream.StreamError{Condition: "policy-violation", Text: "too many failed authentications"}
+			}
 		}
 	}
 	if s.jid.IsZero() {
@@ -274,10 +310,36 @@ func (s *session) audit(e sasl2.Event) {
 		}
 		s.log.Info("login", append(attrs, "jid", jid, "tls", tlsVersion(s.conn.TLS()))...)
 	case sasl2.EventFailure:
-		s.log.Info("login failed", append(attrs, "condition", string(e.Condition), "from", s.from)...)
+		// sasl2 names the user only once the mechanism succeeded; the
+		// name a password mechanism looked up is the next best, and
+		// the header's 'from' hint the last resort.
+		switch {
+		case e.User != "":
+			attrs = append(attrs, "user", e.User)
+		case s.tried != "":
+			attrs = append(attrs, "user", s.tried)
+		default:
+			attrs = append(attrs, "from", s.hint)
+		}
+		s.tried = ""
+		s.log.Info("login failed", append(attrs, "condition", string(e.Condition))...)
 	case sasl2.EventTaskPassed:
 		s.log.Info("task passed", append(attrs, "user", e.User, "task", e.Task)...)
 	}
+}
+
+// clip shortens a string that the peer chose to maxLogString bytes for
+// the logs, at a character boundary, marking the cut. The log handler
+// quotes what needs quoting.
+func clip(s string) string {
+	if len(s) <= maxLogString {
+		return s
+	}
+	i := maxLogString
+	for i > 0 && !utf8.RuneStart(s[i]) {
+		i--
+	}
+	return s[:i] + "…"
 }
 
 func tlsVersion(cs *tls.ConnectionState) string {
@@ -300,7 +362,7 @@ func (s *session) bindTo(jid xmlstream.JID) error {
 		return err
 	}
 	for _, o := range old {
-		o.log.Info("session replaced", "jid", o.jid.String())
+		o.log.Info("session replaced", "jid", clip(o.jid.String()))
 		go o.conn.Fail(&xmlstream.StreamError{Condition: "conflict"})
 	}
 	return nil
@@ -341,7 +403,7 @@ func (s *session) deliver(p []byte) {
 	default:
 	}
 	if s.out.push(p) {
-		s.log.Warn("outbound queue full, closing", "jid", s.jid.String())
+		s.log.Warn("outbound queue full, closing", "jid", clip(s.jid.String()))
 		go s.conn.Fail(&xmlstream.StreamError{Condition: "resource-constraint", Text: "outbound queue full"})
 	}
 }

@@ -36,7 +36,7 @@ func (s *session) stanzas(ctx context.Context, m *sasl2.Server) error {
 			continue
 		}
 		if !xmlstream.IsStanza(e) {
-			return &xmlstream.StreamError{Condition: "unsupported-stanza-type", Text: e.Name.Local}
+			return &xmlstream.StreamError{Condition: "unsupported-stanza-type", Text: clip(e.Name.Local)}
 		}
 		if err := s.stanza(e); err != nil {
 			return err
@@ -100,7 +100,7 @@ func (s *session) unbound(e *xmlstream.Element) error {
 		// RFC 6120 §7.6.2.1.
 		return s.conn.Send(xmlstream.ErrorReply(e, "wait", "resource-constraint"))
 	}
-	s.log.Info("bound", "jid", jid.String())
+	s.log.Info("bound", "jid", clip(jid.String()))
 	return s.conn.Send(xmlstream.Result(e, "").Add(
 		xmlstream.NewElement(xmlstream.NSBind, "bind").Add(
 			xmlstream.NewElement(xmlstream.NSBind, "jid").AddText(jid.String()))))
