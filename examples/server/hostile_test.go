@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"encoding/xml"
 	"errors"
@@ -439,3 +440,17 @@ func (l *fakeListener) Close() error {
 }
 
 func (l *fakeListener) Addr() net.Addr { return &net.TCPAddr{} }
+
+// A bind undone because FAST failed after it leaves nothing routable.
+func TestUnbindAfterALaterFailure(t *testing.T) {
+	srv := &server{}
+	s := &session{srv: srv}
+	full := xmlstream.JID{Local: "alice", Domain: "localhost", Resource: "r"}
+	if _, err := srv.router.bind(s, full); err != nil {
+		t.Fatal(err)
+	}
+	srv.unbind(context.WithValue(context.Background(), sessionKey{}, s), full.String())
+	if srv.router.session(full) != nil || s.jid.Resource != "" {
+		t.Errorf("still bound: %v", s.jid)
+	}
+}

@@ -110,6 +110,7 @@ func newServer(cfg serverConfig) *server {
 	exts := []sasl2.Extension{bind2.New(bind2.Config{
 		Features: []string{bind2.NSCarbons, bind2.NSCSI},
 		Bind:     srv.bind,
+		Unbind:   srv.unbind,
 		Secret:   cfg.ResourceSecret,
 	})}
 	if cfg.FAST != nil {
@@ -286,6 +287,15 @@ func (t triedStore) Credentials(ctx context.Context, user string, h crypto.Hash)
 
 // bind is the Bind 2 hook: it binds the derived resource to the session
 // that is authenticating and enables the features asked for.
+// unbind undoes bind when an extension after Bind 2 (FAST, storing a
+// token) failed the authentication: the stream stays unauthenticated.
+func (srv *server) unbind(ctx context.Context, _ string) {
+	if s, _ := ctx.Value(sessionKey{}).(*session); s != nil {
+		srv.router.unbind(s)
+		s.jid = s.jid.Bare()
+	}
+}
+
 func (srv *server) bind(ctx context.Context, r *sasl2.Result, req *bind2.Request) (*bind2.Bound, error) {
 	s, _ := ctx.Value(sessionKey{}).(*session)
 	if s == nil {
