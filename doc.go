@@ -17,11 +17,19 @@
 //	bind2         XEP-0386 Bind 2: the inline <bind> feature, stable
 //	              resources, hooks for inline carbons, CSI and stream
 //	              management
+//	fast          XEP-0484 FAST: the HT mechanisms, token issue, rotation
+//	              and invalidation, the client side and its token keeper;
+//	              stores in fast/sqlitestore and fast/pgstore, their
+//	              conformance suite in fast/fasttest
+//	mfa           second factors as SASL2 tasks (docs/mfa.md): TOTP,
+//	              recovery codes, policy, remembered devices, step-up and
+//	              enrolment; WebAuthn in mfa/webauthn; stores in
+//	              mfa/sqlitestore and mfa/pgstore, suites in mfa/mfatest
 //	examples      a small c2s server and a command-line client built on
 //	              the library
 //
-// FAST (XEP-0484), multi-factor login as SASL2 tasks and grants with client
-// access management (XEP-0494) plug into the same seams.
+// Grants with OAUTHBEARER and client access management (XEP-0494) are to
+// plug into the same seams.
 //
 // Every state machine takes decoded elements and returns elements to send:
 // it never owns a connection, a goroutine or a timer. Storage is an
