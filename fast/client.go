@@ -164,11 +164,11 @@ type ClientConfig struct {
 }
 
 // ErrRejected is returned, wrapping the server's *sasl2.Failure, by
-// Client.Failed when the server refused a token. The token is discarded.
-// The client authenticates again on a new connection: with the token kept
-// before it if there is one (HasToken), else with its password. A new
-// connection, because some servers (Prosody) refuse a second
-// <authenticate> on a stream whose first one failed.
+// Client.Failed when the server refused a token it checked. The token is
+// discarded. The client authenticates again on a new connection: with the
+// token kept before it if there is one (HasToken), else with its
+// password. A new connection, because some servers (Prosody) refuse a
+// second <authenticate> on a stream whose first one failed.
 var ErrRejected = errors.New("fast: the server refused the token")
 
 // Client is FAST on the client, a sasl2.ClientExtension that also offers,
@@ -191,13 +191,14 @@ type Client struct {
 	cfg      ClientConfig
 	user     string // the authcid, or "" for none
 	clientID string // canonical, or "" for none
-	logout   bool   // Invalidate was called
+	logout   bool   // Invalidate was called; the next negotiation takes it
 
 	// The negotiation under way.
-	offered   *Feature
-	attempt   *attempt
-	requested string
-	keepErr   error // see KeeperErr
+	invalidate bool // it is a logout
+	offered    *Feature
+	attempt    *attempt
+	requested  string
+	keepErr    error // see KeeperErr
 }
 
 // attempt is a token login under way.
@@ -220,10 +221,15 @@ func NewClient(cfg ClientConfig) *Client {
 	return c
 }
 
-// Invalidate makes the next token login a logout: it asks the server to
-// invalidate the token (XEP-0484 §3.5) and requests no other, and once it
-// succeeds every token kept for the account and client is dropped. It
-// applies to the next negotiation only.
+// Invalidate makes the next negotiation a logout. A token login asks the
+// server to invalidate the token (XEP-0484 §3.5) and requests no other,
+// and once it succeeds every token kept for the account and client is
+// dropped; a password login asks for no token.
+//
+// It applies to the next negotiation only, the one that the next
+// sasl2.Client.Start begins, however that ends: with a password login,
+// with a failure, or with an error from Start before anything is sent.
+// A host that retries a logout on a new connection calls it again.
 func (c *Client) Invalidate() { c.logout = true }
 
 // HasToken reports whether a token is kept that has not expired, so that
@@ -254,12 +260,18 @@ func (c *Client) save(k Kept) error {
 
 // InlineMechanisms implements sasl2.ClientInlineMechanisms: the HT
 // mechanism of the kept token to log in with, when the server's <fast>
-// offers it and the connection has its channel binding. The newest token
-// is preferred; none that has expired is used.
+// on this connection offers it and the connection has its channel
+// binding. The newest token is preferred; none that has expired is used.
+// A token that cannot be used here is kept for a later connection, and
+// the client logs in with its password meanwhile.
+//
+// sasl2.Client.Start calls it first: it begins a negotiation, which takes
+// the logout that Invalidate asked for.
 func (c *Client) InlineMechanisms(conn *sasl2.Conn,
 	inline []sasl2.Element) []sasl2.ClientMechanism {
 
-	c.offered, c.attempt, c.requested, c.keepErr = nil, nil, "", nil
+	c.reset()
+	c.invalidate, c.logout = c.logout, false
 	for _, e := range inline {
 		if f, err := ParseFeature(e); err == nil {
 			c.offered = f
@@ -282,7 +294,15 @@ func (c *Client) InlineMechanisms(conn *sasl2.Conn,
 	return nil
 }
 
-// usable returns the kept token to log in with on conn, or nil.
+// reset forgets the negotiation under way, if any.
+func (c *Client) reset() {
+	c.invalidate, c.offered, c.attempt, c.requested = false, nil, nil, ""
+	c.keepErr = nil
+}
+
+// usable returns the kept token to log in with on conn, or nil: one that
+// has not expired, whose mechanism the server's <fast> offers here and
+// whose channel binding conn has.
 func (c *Client) usable(conn *sasl2.Conn, k Kept) *ClientToken {
 	now := c.cfg.Now()
 	for _, t := range []*ClientToken{k.Current, k.Previous} {
@@ -328,8 +348,7 @@ func (c *Client) best(conn *sasl2.Conn) string {
 // otherwise, when the server offers FAST and the client has a valid id,
 // <request-token> for the best mechanism (XEP-0484 §3.2).
 func (c *Client) Request(conn *sasl2.Conn, _ []sasl2.Element) (sasl2.Element, bool) {
-	logout := c.logout
-	c.logout = false
+	logout := c.invalidate
 	switch {
 	case c.offered == nil:
 		return sasl2.Element{}, false
@@ -375,7 +394,7 @@ func (c *Client) KeeperErr() error { return c.keepErr }
 // success does the bookkeeping of Success.
 func (c *Client) success(s *sasl2.Success) error {
 	a, mech := c.attempt, c.requested
-	c.attempt, c.requested = nil, ""
+	c.invalidate, c.attempt, c.requested = false, nil, ""
 	if a != nil {
 		mech = a.token.Mechanism
 	}
@@ -445,17 +464,21 @@ func keep(k Kept, issued *Issued, mech string, used *ClientToken) Kept {
 
 // Failed tells the client how the authentication it took part in ended,
 // with the error from sasl2.Client.Start or Receive, and returns the error
-// for the host. After a token login that the server refused, with any
-// condition but temporary-auth-failure or aborted, the token is discarded
-// (XEP-0484 §6) and the error wraps ErrRejected: authenticate again on a
-// new connection. Any other error is returned as it is.
+// for the host. It ends the negotiation, and with it any logout that
+// Invalidate asked for.
+//
+// After a token login that the server refused, with not-authorized,
+// credentials-expired or any other condition that judges the token, the
+// token is discarded (XEP-0484 §6) and the error wraps ErrRejected:
+// authenticate again on a new connection. The token is kept when the
+// server never checked it: on invalid-mechanism, when the server does not
+// take the token's mechanism on this connection, and on
+// temporary-auth-failure or aborted. Any other error is returned as it is.
 func (c *Client) Failed(err error) error {
 	a := c.attempt
-	c.attempt, c.requested = nil, ""
+	c.invalidate, c.attempt, c.requested = false, nil, ""
 	var f *sasl2.Failure
-	if a == nil || !errors.As(err, &f) ||
-		f.Condition == sasl2.TemporaryAuthFailure ||
-		f.Condition == sasl2.Aborted {
+	if a == nil || !errors.As(err, &f) || unchecked(f.Condition) {
 		return err
 	}
 
@@ -476,6 +499,17 @@ func (c *Client) Failed(err error) error {
 		return errors.Join(err, serr)
 	}
 	return fmt.Errorf("%w: %w", ErrRejected, err)
+}
+
+// unchecked reports whether a failure with condition says nothing of the
+// token it refused: the server did not take its mechanism here
+// (invalid-mechanism), or could not or did not finish.
+func unchecked(condition sasl2.Condition) bool {
+	switch condition {
+	case sasl2.InvalidMechanism, sasl2.TemporaryAuthFailure, sasl2.Aborted:
+		return true
+	}
+	return false
 }
 
 // clientMechanism is the HT mechanism of one kept token.

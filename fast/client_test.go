@@ -168,6 +168,34 @@ func TestClientChoosesMechanism(t *testing.T) {
 			t.Errorf("logged in with %s", o.auth.Mechanism)
 		}
 	})
+	t.Run("a token that <fast> does not offer here waits for a connection that does", func(t *testing.T) {
+		exporter := sasl2.ChannelBinding{Type: sasl2.TLSExporter, Data: []byte("ekm")}
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.bindings = []sasl2.ChannelBinding{exporter}
+		f.keeper.Save(account, clientID, Kept{Current: &ClientToken{
+			Token: "fast-token-EXPR", Mechanism: "HT-SHA-256-EXPR", Expiry: f.now.Add(day)}})
+
+		// The connection has tls-exporter, but the server's <fast> lists
+		// only -NONE: the password, and a -NONE token beside the kept one.
+		o := f.login(login{})
+		if o.auth.Mechanism != plainMec || !o.done || o.token() == "" {
+			t.Fatalf("logged in with %s: %s", o.auth.Mechanism, encode(t, o.reply))
+		}
+		k := f.kept()
+		if k.Current.Mechanism != "HT-SHA-256-NONE" || k.Previous == nil ||
+			k.Previous.Token != "fast-token-EXPR" || k.Previous.Count != 0 {
+			t.Fatalf("kept %+v", k)
+		}
+
+		// A server that offers -EXPR takes it.
+		g := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-EXPR"}})
+		g.bindings = []sasl2.ChannelBinding{exporter}
+		g.plant("user", "fast-token-EXPR", "HT-SHA-256-EXPR", 0)
+		g.client = f.client
+		if o := g.login(login{}); o.auth.Mechanism != "HT-SHA-256-EXPR" || !o.done {
+			t.Errorf("logged in with %s: %s", o.auth.Mechanism, encode(t, o.reply))
+		}
+	})
 }
 
 func TestClientFailures(t *testing.T) {
@@ -230,12 +258,51 @@ func TestClientFailures(t *testing.T) {
 			t.Errorf("got %v; kept %+v", err, k)
 		}
 	})
-	t.Run("temporary-auth-failure keeps the token", func(t *testing.T) {
+	for _, tc := range []struct {
+		condition sasl2.Condition
+		kept      bool
+	}{
+		{sasl2.InvalidMechanism, true},
+		{sasl2.TemporaryAuthFailure, true},
+		{sasl2.Aborted, true},
+		{sasl2.NotAuthorized, false},
+		{sasl2.CredentialsExpired, false},
+	} {
+		verb := "discards"
+		if tc.kept {
+			verb = "keeps"
+		}
+		t.Run(string(tc.condition)+" "+verb+" the token", func(t *testing.T) {
+			f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+			f.keepOnly("fast-token-ONE", 1)
+			f.client.attempt = &attempt{token: *f.kept().Current}
+			failure := sasl2.Fail(tc.condition, "")
+			err := f.client.Failed(failure)
+			if !errors.Is(err, failure) || errors.Is(err, ErrRejected) == tc.kept {
+				t.Errorf("got %v", err)
+			}
+			if f.client.HasToken() != tc.kept {
+				t.Errorf("HasToken() = %v", f.client.HasToken())
+			}
+		})
+	}
+	t.Run("a token refused with invalid-mechanism works on the next connection", func(t *testing.T) {
 		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.plant("user", "fast-token-ONE", "HT-SHA-256-NONE", 0)
 		f.keepOnly("fast-token-ONE", 0)
-		err := f.client.Failed(sasl2.Fail(sasl2.TemporaryAuthFailure, ""))
-		if errors.Is(err, ErrRejected) || !f.client.HasToken() {
-			t.Errorf("got %v", err)
+		o := f.login(login{edit: func(s string) string {
+			return strings.Replace(s, `mechanism="HT-SHA-256-NONE"`,
+				`mechanism="HT-SHA-512-NONE"`, 1)
+		}})
+		if o.condition() != sasl2.InvalidMechanism || errors.Is(o.err, ErrRejected) {
+			t.Fatalf("got %v", o.err)
+		}
+		if k := f.kept(); k.Current == nil || k.Current.Token != "fast-token-ONE" {
+			t.Fatalf("kept %+v", k)
+		}
+		if o := f.login(login{}); !o.done || initialResponse(o) != irONE ||
+			!strings.Contains(o.wire, `count="2"`) {
+			t.Errorf("sent %s; got %s", o.wire, encode(t, o.reply))
 		}
 	})
 	t.Run("a keeper that cannot save sends no count and the password instead", func(t *testing.T) {
@@ -335,4 +402,51 @@ func TestTokensDoNotPrintTheirSecret(t *testing.T) {
 		!strings.Contains(got, "2030-01-02T03:04:05Z") || !strings.Contains(got, "Count:3") {
 		t.Errorf("String() = %s", got)
 	}
+}
+
+// Invalidate is for one negotiation, however it ends.
+func TestClientInvalidateLastsOneNegotiation(t *testing.T) {
+	for _, failed := range []bool{true, false} {
+		name := "a logout that fails in Start leaves the next password login its token request"
+		if !failed {
+			name += ", when the host does not call Failed"
+		}
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+			f.client.Invalidate()
+
+			// No token and no password mechanism: Start fails before
+			// anything is built.
+			ss := sasl2.NewServer(f.serverConfig(), f.conn())
+			feat, cb := ss.Features()
+			cc := sasl2.NewClient(&sasl2.ClientConfig{
+				UserAgent:  &sasl2.UserAgent{ID: clientID},
+				Extensions: []sasl2.ClientExtension{f.client},
+			}, f.conn())
+			_, err := cc.Start(context.Background(),
+				wire(t, feat).(*sasl2.Authentication), cb)
+			if !errors.Is(err, sasl2.ErrNoMechanism) {
+				t.Fatalf("Start: %v", err)
+			}
+			if failed {
+				f.client.Failed(err)
+			}
+
+			o := f.login(login{})
+			if !o.done || !strings.Contains(o.wire, "request-token") ||
+				o.token() == "" {
+				t.Errorf("sent %s; got %s", o.wire, encode(t, o.reply))
+			}
+		})
+	}
+	t.Run("a logout that logs in with the password asks the next for nothing", func(t *testing.T) {
+		f := newFixture(t, Config{Mechanisms: []string{"HT-SHA-256-NONE"}})
+		f.client.Invalidate()
+		if o := f.login(login{}); !o.done || strings.Contains(o.wire, "request-token") {
+			t.Fatalf("sent %s", o.wire)
+		}
+		if o := f.login(login{}); !o.done || o.token() == "" {
+			t.Errorf("sent %s; got %s", o.wire, encode(t, o.reply))
+		}
+	})
 }
