@@ -12,7 +12,7 @@
 //	sasl2/scram   SCRAM-SHA-1, -256 and -512 and their -PLUS variants over
 //	              tls-exporter, tls-server-end-point and tls-unique, with
 //	              stored keys on the server and XEP-0474 downgrade
-//	              protection
+//	              protection; sasl2/scram/scramtest checks a store
 //	sasl2/plain   PLAIN, offered only over TLS
 //	bind2         XEP-0386 Bind 2: the inline <bind> feature, stable
 //	              resources, hooks for inline carbons, CSI and stream

@@ -423,7 +423,7 @@ func (k *totpTask) verify(ctx context.Context, el *sasl2.Element) (sasl2.TaskSte
 	}
 
 	// The step is used up in the same compare-and-set that accepts it:
-	// of two logins with one code, one wins (BC-05).
+	// of two logins with one code, one wins (RFC 6238 §5.2).
 	err = k.t.cfg.Store.ConsumeTOTPStep(ctx, k.account, step, now)
 	if errors.Is(err, ErrConflict) {
 		return sasl2.TaskStep{}, Failed(ErrReplayed)

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -87,21 +89,34 @@ func TestDemoPrintsAWorkingPassword(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	stdout, stderr := &syncBuffer{}, &syncBuffer{}
+	out, w := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
 		args := []string{"-demo", "-data", dir, "-addr", "127.0.0.1:0", "-tls-addr", "127.0.0.1:0"}
-		done <- run(ctx, args, strings.NewReader(""), stdout, stderr)
+		done <- run(ctx, args, strings.NewReader(""), w, stderr)
+		w.Close()
 	}()
 
-	// The demo banner names the password and the address to use.
+	// The demo banner names the password and the address to use; it is
+	// read as the server writes it.
 	re := regexp.MustCompile(`password for this run: (\S+)[\s\S]*-addr (\S+)`)
-	var m []string
-	for deadline := time.Now().Add(10 * time.Second); m == nil; {
-		if time.Now().After(deadline) {
-			t.Fatalf("no demo banner; stdout:\n%s\nstderr:\n%s", stdout, stderr)
+	banner := make(chan []string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		sent := false
+		for sc.Scan() {
+			stdout.Write(append(sc.Bytes(), '\n'))
+			if m := re.FindStringSubmatch(stdout.String()); m != nil && !sent {
+				banner <- m
+				sent = true
+			}
 		}
-		time.Sleep(10 * time.Millisecond)
-		m = re.FindStringSubmatch(stdout.String())
+	}()
+	var m []string
+	select {
+	case m = <-banner:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no demo banner; stdout:\n%s\nstderr:\n%s", stdout, stderr)
 	}
 	if !strings.Contains(stderr.String(), filepath.Join(dir, "cert.pem")) {
 		t.Errorf("the log does not name the certificate:\n%s", stderr)

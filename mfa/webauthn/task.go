@@ -68,7 +68,8 @@ func (k *task) Start(ctx context.Context, r *sasl2.Result, payload []sasl2.Eleme
 }
 
 // Next verifies the assertion. The challenge is used up first, so that
-// whatever the client sent, a retry needs a new authentication (BC-09).
+// whatever the client sent, a retry needs a new authentication
+// (WebAuthn L2 §13.4.3: challenges are single use).
 func (k *task) Next(ctx context.Context, payload []sasl2.Element) (sasl2.TaskStep, error) {
 	if k.id == "" {
 		return sasl2.TaskStep{}, mfa.Failed(mfa.ErrMalformed)
@@ -217,8 +218,7 @@ func (f *Factor) policy(stored *mfa.WebAuthnCredential,
 	}
 
 	// L2 §7.2 step 21: if either counter is non-zero, the new one must
-	// be greater; an authenticator without a counter sends 0 each time
-	// (BC-08).
+	// be greater; an authenticator without a counter sends 0 each time.
 	n, s := data.Counter, stored.SignCount
 	if (n != 0 || s != 0) && n <= s {
 		return rejected(ErrCloned)

@@ -527,6 +527,7 @@ type StreamError struct {
 	Text string
 }
 
+// Error returns the condition and the text, if any.
 func (e *StreamError) Error() string {
 	if e.Text == "" {
 		return "xmlstream: stream error: " + e.Condition

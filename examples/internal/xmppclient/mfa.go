@@ -23,6 +23,7 @@ type StanzaError struct {
 	Text string
 }
 
+// Error says which stanza error the server answered with.
 func (e *StanzaError) Error() string {
 	msg := "xmppclient: the server answered " + e.Condition
 	if e.App.Name.Local != "" {
