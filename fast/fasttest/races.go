@@ -8,44 +8,20 @@ import (
 	"testing"
 
 	"github.com/xmppauth/xmppauth/fast"
+	"github.com/xmppauth/xmppauth/internal/racetest"
 )
 
 // racers is how many goroutines race for one token.
-const racers = 64
+const racers = racetest.Racers
 
-// race runs f(0) to f(n-1) in n goroutines released at the same moment
-// and returns their errors, indexed like the goroutines.
-func race(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = f(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
+// race runs f(0) to f(n-1) in goroutines released at the same moment.
+var race = racetest.Run
 
 // oneWins checks that exactly one of errs is nil and that all the others
 // are ErrConflict.
 func oneWins(t *testing.T, errs []error) {
 	t.Helper()
-	wins := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			wins++
-		case !errors.Is(err, fast.ErrConflict):
-			t.Errorf("racer %d: %v, want nil or ErrConflict", i, err)
-		}
-	}
-	if wins != 1 {
-		t.Errorf("%d of %d racers won, want exactly 1", wins, len(errs))
-	}
+	racetest.Wins(t, errs, 1, fast.ErrConflict)
 }
 
 // whole returns "" when tok is nil or is the token that token would make

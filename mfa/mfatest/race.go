@@ -2,13 +2,14 @@ package mfatest
 
 import (
 	"errors"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/xmppauth/xmppauth/internal/racetest"
 )
 
 // racers is how many goroutines race for one proof.
-const racers = 64
+const racers = racetest.Racers
 
 // The accounts the suites use.
 const (
@@ -21,39 +22,14 @@ const (
 var at = time.Date(2026, 3, 14, 15, 9, 26, 535897932,
 	time.FixedZone("UTC+2", 2*60*60))
 
-// race runs f(0) to f(n-1) in n goroutines released at the same moment
-// and returns their errors, indexed like the goroutines.
-func race(n int, f func(i int) error) []error {
-	errs := make([]error, n)
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			<-start
-			errs[i] = f(i)
-		})
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
+// race runs f(0) to f(n-1) in goroutines released at the same moment.
+var race = racetest.Run
 
 // wins checks that exactly want of errs are nil and that all the others
-// are lost, and reports the errors that are neither.
+// are lost.
 func wins(t *testing.T, errs []error, want int, lost error) {
 	t.Helper()
-	n := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			n++
-		case !errors.Is(err, lost):
-			t.Errorf("racer %d: %v, want nil or %v", i, err, lost)
-		}
-	}
-	if n != want {
-		t.Errorf("%d of %d racers won, want exactly %d", n, len(errs), want)
-	}
+	racetest.Wins(t, errs, want, lost)
 }
 
 // is fails t unless err is target (nil for none).
