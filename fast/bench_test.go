@@ -60,7 +60,6 @@ func BenchmarkServerFASTReauth(b *testing.B) {
 	cfg := &sasl2.Config{
 		Mechanisms: []sasl2.Mechanism{plain{}},
 		Extensions: []sasl2.Extension{bind, f.srv},
-		Policy:     Policy(nil),
 	}
 	conn := f.conn()
 	sasl2.NewServer(cfg, conn).Features()

@@ -30,7 +30,6 @@ func Example() {
 	server := &sasl2.Config{
 		Mechanisms: []sasl2.Mechanism{plain.Mechanism(verify)},
 		Extensions: []sasl2.Extension{tokens}, // after Bind 2, if any
-		Policy:     fast.Policy(nil),
 	}
 
 	// The client: the same user-agent id on every connection.

@@ -193,7 +193,7 @@ func (f *fixture) serverConfig() *sasl2.Config {
 	return &sasl2.Config{
 		Mechanisms: []sasl2.Mechanism{plain{}},
 		Extensions: append([]sasl2.Extension{f.srv}, f.after...),
-		Policy:     Policy(f.policy),
+		Policy:     f.policy,
 		Audit: func(e sasl2.Event) {
 			f.mu.Lock()
 			defer f.mu.Unlock()

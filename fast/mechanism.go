@@ -145,6 +145,7 @@ func (x *exchange) Next(ctx context.Context, data []byte) (sasl2.Step, error) {
 	}
 	return sasl2.Step{
 		Done: true, User: user, AdditionalData: responder, Credential: c,
+		Noninteractive: true,
 	}, nil
 }
 

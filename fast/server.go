@@ -110,8 +110,10 @@ type Event struct {
 // the stream; it is stored before <success> is sent, and a storage error
 // fails the authentication with temporary-auth-failure. When an extension
 // after FAST fails the authentication, the token is invalidated again:
-// the client never got it. Tasks must never
-// run for a token login (XEP-0484 §4): wrap the policy with Policy.
+// the client never got it. A token login takes no tasks (XEP-0484 §4):
+// the HT mechanisms mark their step Noninteractive, so a policy that asks
+// tasks of one fails it with credentials-expired, and the client returns
+// to its password and the tasks.
 //
 // A client that logs out, with <fast invalidate='true'/>, invalidates
 // both of its tokens: the one it logged in with and the one waiting
@@ -525,7 +527,7 @@ type credential struct {
 // and false when it was not a token login. The token carries no secret;
 // its Count is that of this login and its Factors are what the client
 // proved when the token was first issued. A sasl2.Policy reads it to
-// ask no tasks of a token login (see Policy).
+// ask no tasks of a token whose factors still satisfy it.
 func Used(r *sasl2.Result) (*Token, bool) {
 	c, ok := r.Credential.(*credential)
 	if !ok {
@@ -534,28 +536,4 @@ func Used(r *sasl2.Result) (*Token, bool) {
 	t := c.token
 	t.Factors = slices.Clone(t.Factors)
 	return &t, true
-}
-
-// Policy wraps a host's task policy for a server that offers FAST.
-// XEP-0484 §4 forbids interactive steps in a token login, so Policy never
-// lets one reach <continue>: when next asks tasks of a token login, the
-// token no longer satisfies the policy (a second factor was enrolled
-// since it was issued, say), and the login fails with credentials-expired,
-// which sends the client back to its password and the tasks. A policy
-// that trusts a token for factors passed at its issue reads them from
-// Used. Nil next asks no tasks of anyone.
-func Policy(next sasl2.Policy) sasl2.Policy {
-	return func(ctx context.Context, r *sasl2.Result) ([]sasl2.Alternatives, error) {
-		if next == nil {
-			return nil, nil
-		}
-		req, err := next(ctx, r)
-		if err != nil {
-			return nil, err
-		}
-		if _, ok := Used(r); ok && len(req) > 0 {
-			return nil, fail(sasl2.CredentialsExpired)
-		}
-		return req, nil
-	}
 }

@@ -41,7 +41,6 @@ func TestFASTRemembersTheFactors(t *testing.T) {
 	r.serverExt = []sasl2.Extension{srv}
 	r.clientExt = []sasl2.ClientExtension{client}
 	r.agent = &sasl2.UserAgent{ID: id}
-	r.wrap = fast.Policy
 
 	prompted := 0
 	prompt := func(context.Context) (string, error) {

@@ -89,12 +89,10 @@ type rig struct {
 	bound  *counter
 	events *eventLog
 
-	// For FAST: extensions on both ends, the client's user agent, and a
-	// wrapper around the policy.
+	// For FAST: extensions on both ends and the client's user agent.
 	serverExt []sasl2.Extension
 	clientExt []sasl2.ClientExtension
 	agent     *sasl2.UserAgent
-	wrap      func(sasl2.Policy) sasl2.Policy
 }
 
 type counter struct {
@@ -209,9 +207,6 @@ func (r *rig) login(user string, cred any, tasks ...sasl2.ClientTask) *outcome {
 			r.serverExt...),
 		Policy: srv.Policy(),
 		Audit:  r.events.add,
-	}
-	if r.wrap != nil {
-		scfg.Policy = r.wrap(scfg.Policy)
 	}
 	s := sasl2.NewServer(scfg, &sasl2.Conn{Domain: "example.org",
 		TLS: tlsState})

@@ -44,6 +44,12 @@ type Step struct {
 	// and extensions: FAST puts the token record here. Nil for passwords.
 	// It must not hold a secret.
 	Credential any
+	// Noninteractive forbids tasks after this mechanism (XEP-0484 §4:
+	// a token login takes no interactive steps). When the Policy asks for
+	// tasks anyway, the credential no longer satisfies it, and the
+	// authentication fails with credentials-expired, which sends the
+	// client back to a mechanism that can run them.
+	Noninteractive bool
 }
 
 // ClientMechanism is the client side of a SASL mechanism. It may be used by

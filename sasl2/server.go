@@ -294,6 +294,9 @@ func (s *Server) step(ctx context.Context, data []byte) any {
 	if err != nil {
 		return s.fail(err)
 	}
+	if st.Noninteractive && len(required) > 0 {
+		return s.fail(Fail(CredentialsExpired, ""))
+	}
 	s.required = required
 	if len(required) > 0 {
 		s.attempt.continued = true

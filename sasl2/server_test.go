@@ -424,6 +424,36 @@ func TestTasks(t *testing.T) {
 	})
 }
 
+// tokenMech succeeds at once and forbids tasks, as a FAST token does.
+type tokenMech struct{}
+
+func (tokenMech) Name() string         { return "TOKEN" }
+func (tokenMech) Available(*Conn) bool { return true }
+func (tokenMech) Start(context.Context, *Conn, *Authenticate) (Exchange, error) {
+	return tokenMech{}, nil
+}
+func (tokenMech) Next(context.Context, []byte) (Step, error) {
+	return Step{Done: true, User: "user", Noninteractive: true}, nil
+}
+
+func TestNoninteractiveMechanismGetsNoTasks(t *testing.T) {
+	srv := NewServer(&Config{Mechanisms: []Mechanism{tokenMech{}}, Policy: oneTask},
+		&Conn{Domain: "example.org", TLS: &tls.ConnectionState{}})
+	srv.Features()
+	out, err := srv.Receive(context.Background(), &Authenticate{Mechanism: "TOKEN"})
+	if f, ok := out.(*Failure); err != nil || !ok || f.Condition != CredentialsExpired {
+		t.Fatalf("got %#v, %v; want credentials-expired", out, err)
+	}
+
+	// Without tasks to ask, the same login succeeds.
+	srv = NewServer(&Config{Mechanisms: []Mechanism{tokenMech{}}},
+		&Conn{Domain: "example.org", TLS: &tls.ConnectionState{}})
+	srv.Features()
+	if out, _ := srv.Receive(context.Background(), &Authenticate{Mechanism: "TOKEN"}); !isSuccess(out) {
+		t.Errorf("got %#v, want success", out)
+	}
+}
+
 func TestAudit(t *testing.T) {
 	var events []Event
 	cfg := &Config{

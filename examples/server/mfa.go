@@ -129,7 +129,7 @@ func newMFA(dir, domain string, st *store, tokens *fast.Server, log *slog.Logger
 // password (XEP-0484 §4).
 func (m *mfaService) enable(srv *server) {
 	srv.accountIQ = m
-	srv.sasl.Policy = fast.Policy(m.policy)
+	srv.sasl.Policy = m.policy
 }
 
 // policy is mfa's policy, which also notes when a stream logged in with

@@ -123,7 +123,6 @@ func newServer(cfg serverConfig) *server {
 		Extensions: exts,
 		// No second factors yet. FAST's policy keeps any that come later
 		// out of token logins (XEP-0484 §4).
-		Policy: fast.Policy(nil),
 	}
 	return srv
 }
