@@ -19,11 +19,13 @@ var files embed.FS
 var migrations = sqlstore.Migrations{FS: files, Dir: "migrations",
 	Table: "fast_migrations"}
 
-// Store is a fast.Store in a SQLite database. It is safe for concurrent
-// use by goroutines, and by processes that open the same file.
+// Store is a fast.Store in a SQLite database: its methods are those of
+// the interface, with the costs listed in the package documentation. It
+// is safe for concurrent use by goroutines, and by processes that open the
+// same file.
 type Store struct {
-	tokens *tokensql.Store
-	owned  *sql.DB // the database Open opened, for Close
+	*tokensql.Store
+	owned *sql.DB // the database Open opened, for Close
 }
 
 var _ fast.Store = (*Store)(nil)
@@ -59,7 +61,7 @@ func New(db *sql.DB) (*Store, error) {
 
 // on returns a Store on db, whose schema is up to date.
 func on(db *sql.DB) *Store {
-	return &Store{tokens: tokensql.New(sqlstore.Std{DB: db}, "sqlitestore")}
+	return &Store{Store: tokensql.New(sqlstore.Std{DB: db}, "sqlitestore")}
 }
 
 // Close closes the database if Open opened it. On a Store from New it
@@ -72,33 +74,4 @@ func (s *Store) Close() error {
 		return fmt.Errorf("sqlitestore: close: %w", err)
 	}
 	return nil
-}
-
-// Tokens implements fast.Store with one SELECT.
-func (s *Store) Tokens(ctx context.Context, user, clientID string) (
-	current, next *fast.Token, err error) {
-	return s.tokens.Tokens(ctx, user, clientID)
-}
-
-// Issue implements fast.Store with one upsert. t.ID must not be empty.
-func (s *Store) Issue(ctx context.Context, t *fast.Token) error {
-	return s.tokens.Issue(ctx, t)
-}
-
-// Use implements fast.Store with one UPDATE, or one SELECT when slot is
-// Current and count is not above zero.
-func (s *Store) Use(ctx context.Context, user, clientID string,
-	slot fast.Slot, id string, count int64) error {
-	return s.tokens.Use(ctx, user, clientID, slot, id, count)
-}
-
-// Invalidate implements fast.Store with one UPDATE.
-func (s *Store) Invalidate(ctx context.Context, user, clientID,
-	id string) error {
-	return s.tokens.Invalidate(ctx, user, clientID, id)
-}
-
-// Revoke implements fast.Store with one UPDATE.
-func (s *Store) Revoke(ctx context.Context, user string) error {
-	return s.tokens.Revoke(ctx, user)
 }
