@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/xmppauth/xmppauth/internal/sasl2test"
+	"github.com/xmppauth/xmppauth/internal/testclock"
 	"github.com/xmppauth/xmppauth/mfa"
 	"github.com/xmppauth/xmppauth/sasl2"
 )
@@ -52,29 +53,11 @@ func (g gcm) Open(c, ad []byte) ([]byte, error) {
 // rfcSecret is the SHA-1 secret of RFC 6238 Appendix B.
 const rfcSecret = "12345678901234567890"
 
-// clock is a settable time source, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
+// clock is the tests' time, set in Unix seconds as RFC 6238 gives it.
+type clock struct{ testclock.Clock }
 
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(unix int64) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = time.Unix(unix, 0)
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// Set moves the clock to the Unix time unix.
+func (c *clock) Set(unix int64) { c.Clock.Set(time.Unix(unix, 0)) }
 
 // rig is a server with both factors of this package on one memory
 // store, a password mechanism, and an extension that stands in for

@@ -7,7 +7,6 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,36 +17,23 @@ import (
 	"github.com/xmppauth/xmppauth/examples/internal/xmppclient"
 	"github.com/xmppauth/xmppauth/fast"
 	"github.com/xmppauth/xmppauth/fast/sqlitestore"
+	"github.com/xmppauth/xmppauth/internal/testclock"
 	"github.com/xmppauth/xmppauth/mfa"
 	"github.com/xmppauth/xmppauth/sasl2"
 )
 
 // clock is the second factors' time in a test: it moves only when told.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+type clock struct{ testclock.Clock }
 
 // next moves the clock to the next TOTP time step, so that a new code is
 // due.
-func (c *clock) next() { c.add(mfa.Period) }
+func (c *clock) next() { c.Add(mfa.Period) }
 
 // pinClock pins the second factors' clock for the rest of the test. Call
 // it before starting the server.
 func pinClock(t *testing.T) *clock {
-	c := &clock{now: time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC)}
+	c := &clock{}
+	c.Set(time.Date(2026, 7, 1, 10, 0, 0, 0, time.UTC))
 	saved := mfaClock
 	mfaClock = c.Now
 	t.Cleanup(func() { mfaClock = saved })
@@ -296,7 +282,7 @@ func TestMFARemovalNeedsAStepUp(t *testing.T) {
 	}
 
 	// The step-up goes stale.
-	c.add(mfa.StepUpWindow)
+	c.Add(mfa.StepUpWindow)
 	if _, err := s.RecoveryCodes(ctx); err != nil {
 		t.Fatalf("first recovery codes: %v", err)
 	}
@@ -345,11 +331,11 @@ func TestMFAStepUpForAnAccountWithoutFactorsIsItsPasswordLogin(t *testing.T) {
 	s := ts.login(ts.config("bob"), bobPassword)
 
 	// Nothing to remove, but the login was recent enough to try.
-	c.add(mfa.StepUpWindow - time.Second)
+	c.Add(mfa.StepUpWindow - time.Second)
 	if err := s.RemoveFactor(timeout(t), mfa.TypeRecovery, mfa.TypeRecovery); condition(err) != "item-not-found" {
 		t.Errorf("removal within five minutes of the login: %v, want item-not-found", err)
 	}
-	c.add(time.Second)
+	c.Add(time.Second)
 	if err := s.RemoveFactor(timeout(t), mfa.TypeRecovery, mfa.TypeRecovery); !xmppclient.IsStepUpRequired(err) {
 		t.Errorf("removal five minutes after the login: %v, want step-up-required", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/descope/virtualwebauthn"
 
 	"github.com/xmppauth/xmppauth/internal/sasl2test"
+	"github.com/xmppauth/xmppauth/internal/testclock"
 	"github.com/xmppauth/xmppauth/mfa"
 	"github.com/xmppauth/xmppauth/mfa/webauthn"
 	"github.com/xmppauth/xmppauth/sasl2"
@@ -27,23 +28,8 @@ const (
 	origin = "https://example.org"
 )
 
-// clock is a settable time source, safe for concurrent use.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// clock is the tests' time.
+type clock = testclock.Clock
 
 // spyStore is a MemoryStore that counts the ceremonies stored and not yet
 // taken, so that a test can see a challenge used up, and whose
@@ -105,7 +91,7 @@ func newRig(t testing.TB, edits ...func(*webauthn.Config)) *rig {
 	r := &rig{t: t,
 		store: &spyStore{MemoryStore: mfa.NewMemoryStore(),
 			pending: map[string]bool{}},
-		clock: &clock{t: time.Date(2026, 7, 2, 9, 0, 0, 0, time.UTC)}}
+		clock: testclock.New(time.Date(2026, 7, 2, 9, 0, 0, 0, time.UTC))}
 	cfg := webauthn.Config{
 		RPID: rpID, RPDisplayName: "Example", Origins: []string{origin},
 		Store: r.store, Now: r.clock.Now,
